@@ -1,0 +1,41 @@
+# mbcpath: two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-stamp
+
+.PHONY: setup run demo test test-fast lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install-system-deps.sh
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mbcpath needs Python >= 3.11"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	bash scripts/install-system-deps.sh
+	touch $(STAMP)
+
+run: setup  ## the clinician web app + REST API on http://127.0.0.1:8000
+	$(VENV)/bin/mbcpath serve --host 127.0.0.1 --port 8000
+
+demo: setup  ## the clinical summary's case, decision point by decision point
+	$(VENV)/bin/mbcpath demo
+
+test: setup  ## the whole suite (unit, vignettes, property, survival, API, browser)
+	$(VENV)/bin/mbcpath kb validate
+	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow and not browser"
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts

@@ -1,0 +1,267 @@
+"""The patient of the exchange contract (``shared/contract.md``), as pydantic models.
+
+Times are months before "now", the moment of the decision. A missing or null
+clinical value is allowed where the contract allows it; the recommendation then
+lists it under ``missing_data``. Contradictions are rejected, never guessed.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mbcpath.domain.drugs import KNOWN_DRUGS, unknown_drug_rule
+
+Months = Annotated[float, Field(ge=0, le=600, description="months before the decision (>= 0)")]
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+
+
+class MenopausalStatus(StrEnum):
+    PREMENOPAUSAL = "premenopausal"
+    PERIMENOPAUSAL = "perimenopausal"
+    POSTMENOPAUSAL = "postmenopausal"
+    NOT_APPLICABLE = "not_applicable"
+    UNKNOWN = "unknown"
+
+
+class Presentation(StrEnum):
+    DE_NOVO = "de_novo"
+    RECURRENT = "recurrent"
+
+
+class Site(StrEnum):
+    BONE = "bone"
+    LYMPH_NODE = "lymph_node"
+    LIVER = "liver"
+    LUNG = "lung"
+    PLEURA = "pleura"
+    SKIN_SOFT_TISSUE = "skin_soft_tissue"
+    BRAIN = "brain"
+    LEPTOMENINGEAL = "leptomeningeal"
+    OTHER = "other"
+
+
+class BrainMetastases(StrEnum):
+    NONE = "none"
+    STABLE_TREATED = "stable_treated"
+    ACTIVE = "active"
+    SYMPTOMATIC = "symptomatic"
+
+
+class IldHistory(StrEnum):
+    NONE = "none"
+    GRADE1 = "grade1"
+    GRADE2_OR_HIGHER = "grade2_or_higher"
+    ACTIVE = "active"
+
+
+class Setting(StrEnum):
+    NEOADJUVANT = "neoadjuvant"
+    ADJUVANT = "adjuvant"
+    METASTATIC = "metastatic"
+
+
+class Phase(StrEnum):
+    INDUCTION = "induction"
+    MAINTENANCE = "maintenance"
+
+
+class StopReason(StrEnum):
+    COMPLETED = "completed"
+    PROGRESSION = "progression"
+    TOXICITY = "toxicity"
+    PATIENT_CHOICE = "patient_choice"
+
+
+class RequestedDecisionPoint(StrEnum):
+    """Decision points a caller may state (``next_line`` is resolved by the engine)."""
+
+    FIRST_LINE = "first_line"
+    MAINTENANCE = "maintenance"
+    NEXT_LINE = "next_line"
+    CNS_EVENT = "cns_event"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Her2(_Strict):
+    """HER2 result per ASCO/CAP 2018 (affirmed 2023): IHC score and ISH result."""
+
+    ihc: Literal["0", "1+", "2+", "3+"] | None = Field(None, description="IHC score")
+    ish: Literal["amplified", "not_amplified", "equivocal"] | None = Field(
+        None, description="in situ hybridisation result"
+    )
+    status: Literal["positive", "negative"] | None = Field(
+        None,
+        description="optional: the interpretation the report states; it must agree with IHC/ISH",
+    )
+
+
+class Treatment(_Strict):
+    """One systemic treatment the patient has received (any order in the list)."""
+
+    drugs: list[str] = Field(..., min_length=1, description="lower-case INN names")
+    setting: Setting
+    line: int | None = Field(None, ge=1, le=20, description="line of therapy (metastatic only)")
+    phase: Phase | None = Field(None, description="induction / maintenance within a line")
+    started_months_ago: Months
+    ended_months_ago: Months | None = Field(None, description="null = ongoing")
+    stop_reason: StopReason | None = None
+
+    @field_validator("drugs")
+    @classmethod
+    def _known_drugs(cls, drugs: list[str]) -> list[str]:
+        for i, name in enumerate(drugs):
+            if name not in KNOWN_DRUGS:
+                raise ValueError(f"[{i}] {name!r}: {unknown_drug_rule(name)}")
+        if len(set(drugs)) != len(drugs):
+            raise ValueError("a drug is listed twice in one treatment")
+        return drugs
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Treatment:
+        if self.ended_months_ago is not None and self.ended_months_ago > self.started_months_ago:
+            raise _at("ended_months_ago", self.ended_months_ago,
+                      f"ends before the treatment started (started_months_ago = {self.started_months_ago:g}); "
+                      "months count back from now, so ended_months_ago must be <= started_months_ago")
+        if self.setting is not Setting.METASTATIC and self.line is not None:
+            raise _at("line", self.line, "line applies to metastatic treatments only")
+        if self.setting is not Setting.METASTATIC and self.phase is not None:
+            raise _at("phase", self.phase.value, "phase applies to metastatic treatments only")
+        if self.ended_months_ago is None and self.stop_reason is not None:
+            raise _at("stop_reason", self.stop_reason.value, "given for an ongoing treatment (ended_months_ago is null)")
+        return self
+
+
+class Preferences(_Strict):
+    """What the patient wants, as far as it changes the options."""
+
+    avoid_chemotherapy: bool | None = Field(
+        None, description="declines chemotherapy (antibody-drug conjugates count as chemotherapy)"
+    )
+
+
+class GateOverride(_Strict):
+    """A documented clinician override of one hard safety stop."""
+
+    gate: str = Field(..., description="id of the safety gate, e.g. 'lvef-below-50-start'")
+    reason: str = Field(..., min_length=5, description="documented reason (e.g. cardio-oncology review)")
+
+
+class Patient(_Strict):
+    """A patient at a decision point, in the exchange contract's form."""
+
+    id: str = Field("anonymous", max_length=200, description="caller's identifier, no names needed")
+    age_years: int = Field(..., ge=18, le=110)
+    sex: Sex
+    menopausal_status: MenopausalStatus = MenopausalStatus.UNKNOWN
+    ecog: int | None = Field(None, ge=0, le=4, description="ECOG performance status")
+    her2: Her2
+    er_percent: float | None = Field(None, ge=0, le=100, description="ER-positive nuclei, %")
+    pr_percent: float | None = Field(None, ge=0, le=100, description="PR-positive nuclei, %")
+    presentation: Presentation | None = None
+    metastatic_diagnosis_months_ago: Months | None = None
+    metastatic_sites: list[Site] = Field(default_factory=list)
+    visceral_crisis: bool | None = None
+    brain_metastases: BrainMetastases | None = None
+    extracranial_progression: bool | None = Field(
+        None, description="at a CNS event: is extracranial disease progressing too?"
+    )
+    lvef_percent: float | None = Field(None, ge=5, le=90, description="latest LVEF, %")
+    heart_failure: bool | None = Field(None, description="symptomatic congestive heart failure")
+    ild_history: IldHistory | None = None
+    qtcf_ms: float | None = Field(None, ge=250, le=800)
+    neuropathy_grade: int | None = Field(None, ge=0, le=4)
+    pregnant: bool | None = None
+    treatments: list[Treatment] = Field(default_factory=list)
+    preferences: Preferences = Field(default_factory=Preferences)
+    unavailable_drugs: list[str] = Field(default_factory=list, description="local formulary gaps")
+    available_drugs: list[str] = Field(
+        default_factory=list,
+        description="drugs of restricted availability that are available here (e.g. pyrotinib)",
+    )
+    gate_overrides: list[GateOverride] = Field(default_factory=list)
+    decision_point: RequestedDecisionPoint | None = Field(
+        None, description="absent: derived from the treatment history"
+    )
+
+    @field_validator("unavailable_drugs", "available_drugs")
+    @classmethod
+    def _known(cls, names: list[str]) -> list[str]:
+        for i, name in enumerate(names):
+            if name not in KNOWN_DRUGS:
+                raise ValueError(f"[{i}] {name!r}: {unknown_drug_rule(name)}")
+        return names
+
+    @model_validator(mode="after")
+    def _no_contradictions(self) -> Patient:
+        her2 = self.her2
+        implied = _her2_interpretation(her2.ihc, her2.ish)
+        if her2.status is not None and implied is not None and implied != her2.status:
+            raise _at("her2.status", her2.status, f"contradicts IHC {her2.ihc} / ISH {her2.ish} "
+                      f"(ASCO/CAP reading: {implied})")
+        if self.sex is Sex.MALE:
+            if self.menopausal_status in (MenopausalStatus.PREMENOPAUSAL, MenopausalStatus.PERIMENOPAUSAL,
+                                          MenopausalStatus.POSTMENOPAUSAL):
+                raise _at("menopausal_status", self.menopausal_status.value,
+                          "menopausal status applies to women; use 'not_applicable' for men")
+            if self.pregnant:
+                raise _at("pregnant", True, "cannot be true for sex 'male'")
+        if self.pregnant and self.menopausal_status is MenopausalStatus.POSTMENOPAUSAL:
+            raise _at("pregnant", True, "contradicts menopausal_status 'postmenopausal'")
+        has_brain_site = Site.BRAIN in self.metastatic_sites
+        if self.brain_metastases is BrainMetastases.NONE and has_brain_site:
+            raise _at("brain_metastases", "none", "contradicts 'brain' in metastatic_sites")
+        if self.brain_metastases not in (None, BrainMetastases.NONE) and not has_brain_site:
+            raise _at("metastatic_sites", [s.value for s in self.metastatic_sites],
+                      f"brain_metastases is {self.brain_metastases.value!r} but 'brain' is not listed")
+        if self.decision_point is RequestedDecisionPoint.CNS_EVENT and self.brain_metastases in (
+            BrainMetastases.NONE,
+        ):
+            raise _at("decision_point", "cns_event", "a CNS event needs brain metastases")
+        dx = self.metastatic_diagnosis_months_ago
+        for i, t in enumerate(self.treatments):
+            if dx is None:
+                break
+            if t.setting is Setting.METASTATIC and t.started_months_ago > dx:
+                raise _at(f"treatments[{i}].started_months_ago", t.started_months_ago,
+                          f"a metastatic treatment cannot start before the metastatic diagnosis "
+                          f"(metastatic_diagnosis_months_ago = {dx:g})")
+            if t.setting is not Setting.METASTATIC and t.started_months_ago < dx:
+                raise _at(f"treatments[{i}].started_months_ago", t.started_months_ago,
+                          f"(neo)adjuvant treatment cannot start after the metastatic diagnosis "
+                          f"(metastatic_diagnosis_months_ago = {dx:g})")
+        if self.presentation is Presentation.DE_NOVO and any(
+            t.setting is not Setting.METASTATIC for t in self.treatments
+        ):
+            raise _at("presentation", "de_novo", "contradicts a (neo)adjuvant treatment in treatments")
+        return self
+
+
+def _her2_interpretation(ihc: str | None, ish: str | None) -> str | None:
+    """ASCO/CAP reading of IHC + ISH: 'positive', 'negative' or None (unresolved)."""
+    if ihc == "3+" or ish == "amplified":
+        return "positive"
+    if ish == "not_amplified":
+        return "negative"
+    if ihc in ("0", "1+"):
+        return "negative"
+    return None
+
+
+class _FieldContradiction(ValueError):
+    def __init__(self, field: str, value: object, rule: str) -> None:
+        self.field, self.value, self.rule = field, value, rule
+        super().__init__(f"{field} = {value!r}: {rule}")
+
+
+def _at(field: str, value: object, rule: str) -> _FieldContradiction:
+    return _FieldContradiction(field, value, rule)

@@ -1,0 +1,185 @@
+"""The recommendation of the exchange contract, as pydantic models.
+
+The contract's fields (``shared/contract.md``) are the stable minimum; the
+extra fields here (``criteria``, ``guidelines``, ``trace`` ...) are additions
+that let a clinician check the basis of every option.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mbcpath.domain.drugs import DrugClass
+
+
+class DecisionPoint(StrEnum):
+    FIRST_LINE = "first_line"
+    MAINTENANCE = "maintenance"
+    SECOND_LINE = "second_line"
+    THIRD_LINE_OR_LATER = "third_line_or_later"
+    CNS_EVENT = "cns_event"
+
+
+class Category(StrEnum):
+    PREFERRED = "preferred"
+    ALTERNATIVE = "alternative"
+    SELECTED_PATIENTS = "selected_patients"
+    INVESTIGATIONAL = "investigational"
+
+
+CATEGORY_ORDER = {c: i for i, c in enumerate(Category)}
+
+Status = Literal["met", "not_met", "unknown"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Component(_Out):
+    """One component of a regimen: a drug, a choice within a class, or local therapy."""
+
+    drug: str | None = Field(None, description="lower-case INN, or null for a class choice / local therapy")
+    drug_class: DrugClass = Field(..., alias="class", serialization_alias="class")
+    name: str | None = Field(None, description="label for class choices and non-drug components")
+    choices: list[str] | None = Field(None, description="INNs the clinician chooses from")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def items(self) -> set[str]:
+        """Every item this component 'contains' (drug, class, name, choices)."""
+        out = {self.drug_class.value}
+        if self.drug:
+            out.add(self.drug)
+        if self.name:
+            out.add(self.name)
+        out.update(self.choices or ())
+        return out
+
+    def label(self) -> str:
+        if self.drug:
+            return self.drug
+        if self.choices:
+            return f"{self.name or self.drug_class.value} ({' / '.join(self.choices)})"
+        return self.name or self.drug_class.value
+
+
+class Criterion(_Out):
+    """One criterion evaluated for this patient."""
+
+    id: str
+    text: str
+    status: Status
+    detail: str = Field("", description="the facts the evaluation used")
+    sources: list[str] = Field(default_factory=list)
+
+
+class EndpointSummary(_Out):
+    """One endpoint result of a trial, as the engine cites it."""
+
+    endpoint: str
+    analysis: str
+    arms: dict[str, float | str | None] = Field(default_factory=dict, description="median per arm, months")
+    hr: float | None = None
+    hr_ci95: tuple[float, float] | None = None
+    p: str | None = None
+    text: str = ""
+    verified: bool = True
+    sources: list[str] = Field(default_factory=list)
+
+
+class TrialFit(_Out):
+    """Would this patient have met the trial's eligibility?"""
+
+    fits: bool | None = Field(..., description="true / false / null when unknown")
+    criteria: list[Criterion] = Field(default_factory=list)
+
+
+class EvidenceRef(_Out):
+    """A trial cited for an option, with its design, numbers and this patient's fit."""
+
+    trial: str
+    title: str = ""
+    phase: str | None = None
+    randomized: bool | None = None
+    n: int | None = None
+    design: str = ""
+    role: str = Field("", description="how the trial supports this option")
+    endpoints: list[EndpointSummary] = Field(default_factory=list)
+    toxicity: str = ""
+    esmo_mcbs: int | None = None
+    publication: str = ""
+    status: str = "reported"
+    fit: TrialFit | None = None
+    sources: list[str] = Field(default_factory=list)
+
+
+class GuidelineRef(_Out):
+    """A guideline statement supporting or qualifying an option."""
+
+    id: str
+    body: str
+    statement: str
+    rating: str | None = None
+    date: str | None = None
+    sources: list[str] = Field(default_factory=list)
+
+
+class Option(_Out):
+    """A ranked, reasonable option for this patient."""
+
+    rank: int = Field(..., ge=1)
+    category: Category
+    regimen_id: str
+    name: str
+    components: list[Component]
+    rationale: list[str] = Field(default_factory=list)
+    evidence: list[EvidenceRef] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    criteria: list[Criterion] = Field(default_factory=list)
+    guidelines: list[GuidelineRef] = Field(default_factory=list)
+    rule_id: str = ""
+
+    def items(self) -> set[str]:
+        """Every drug, class, name and choice in the option."""
+        out: set[str] = set()
+        for c in self.components:
+            out |= c.items()
+        return out
+
+
+class Excluded(_Out):
+    """A regimen considered and ruled out, with why."""
+
+    regimen_id: str
+    name: str = ""
+    components: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    gates: list[str] = Field(default_factory=list, description="ids of the safety gates or rules that fired")
+    overridable: bool = Field(False, description="a documented clinician override can lift the stop")
+
+
+class Recommendation(_Out):
+    """The answer for one patient at one decision point."""
+
+    patient_id: str
+    kb_release: str
+    engine_version: str
+    decision_point: DecisionPoint | None
+    out_of_scope: str | None = None
+    options: list[Option] = Field(default_factory=list)
+    excluded: list[Excluded] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list)
+    missing_data: list[str] = Field(default_factory=list)
+    facts: dict[str, object] = Field(default_factory=dict, description="derived facts the rules used")
+    disclaimer: str = (
+        "mbcpath is not a medical device. It supports, and does not replace, a clinician's judgement; "
+        "check each option against its cited sources."
+    )
+
+    def to_json(self) -> str:
+        """Deterministic JSON (same input and KB release give identical bytes)."""
+        return self.model_dump_json(by_alias=True, indent=2)

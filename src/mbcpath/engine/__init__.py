@@ -1,0 +1,5 @@
+"""The decision engine."""
+
+from mbcpath.engine.core import recommend
+
+__all__ = ["recommend"]

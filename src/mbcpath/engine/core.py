@@ -1,0 +1,247 @@
+"""The decision engine: one patient at one decision point -> ranked, explained options.
+
+Rules live in the KB (``kb/decisions``) as declarative conditions over derived
+facts; this module evaluates them with a full trace: every criterion met / not
+met / unknown, every gate that fired, every regimen considered and why not.
+
+References
+----------
+domain.md sections 3-5 (the clinical model); the KB files cite each rule's sources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mbcpath import __version__
+from mbcpath.domain.patient import Patient
+from mbcpath.domain.recommendation import (
+    CATEGORY_ORDER,
+    Category,
+    Criterion,
+    DecisionPoint,
+    EvidenceRef,
+    Excluded,
+    GuidelineRef,
+    Option,
+    Recommendation,
+)
+from mbcpath.engine.evidence import static_evidence, trial_fit
+from mbcpath.engine.gates import apply_gates, cdk46_without_endocrine, demote
+from mbcpath.engine.regimens import WorkingRegimen
+from mbcpath.facts.derive import PatientFacts, derive_facts
+from mbcpath.kb.loader import KnowledgeBase, load_kb
+from mbcpath.kb.models import OptionRule
+from mbcpath.rules.conditions import compile_condition
+
+#: Facts echoed in the output (sets become sorted lists) so a reader can check the basis.
+_SHOWN_FACTS = (
+    "her2_status", "hr_positive", "er_low", "endocrine_responsive", "de_novo", "tfi_months",
+    "adjuvant_pertuzumab", "early_relapse", "relapse_6_12_after_trastuzumab_only", "metastatic_lines",
+    "prior_lines", "progressed_on", "current_drugs", "drugs_received", "active_brain_metastases",
+    "visceral_crisis", "low_burden", "needs_ofs", "decision_point",
+)
+
+
+@dataclass
+class _Candidate:
+    rule: OptionRule
+    option: Option
+    priority: int
+
+
+class _Cache:
+    """Patient-independent pieces built once per KB (evidence citations, guideline refs)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.evidence: dict[tuple[str, str], EvidenceRef] = {}
+        self.guidelines: dict[str, GuidelineRef] = {}
+        statements = kb.statements
+        for sid, (g, s) in statements.items():
+            self.guidelines[sid] = GuidelineRef(id=sid, body=g.body, statement=s.text, rating=s.rating,
+                                                date=s.date or g.date, sources=list(s.sources))
+        for d in kb.decisions.values():
+            for o in d.options:
+                for ev in o.evidence:
+                    key = (ev.trial, ev.role)
+                    if key not in self.evidence:
+                        self.evidence[key] = static_evidence(kb.trials[ev.trial], ev.role)
+
+
+_CACHES: dict[int, _Cache] = {}
+
+
+def _cache(kb: KnowledgeBase) -> _Cache:
+    c = _CACHES.get(id(kb))
+    if c is None or c.kb is not kb:
+        c = _CACHES[id(kb)] = _Cache(kb)
+    return c
+
+
+def _status(v: bool | None) -> str:
+    return "unknown" if v is None else ("met" if v else "not_met")
+
+
+def _shown(facts: Mapping[str, Any]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k in _SHOWN_FACTS:
+        v = facts.get(k)
+        out[k] = sorted(v) if isinstance(v, (set, frozenset)) else v
+    return out
+
+
+def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendation:
+    """Rank the reasonable options for ``patient`` at its decision point.
+
+    Parameters
+    ----------
+    patient : Patient
+        A validated patient (see :func:`mbcpath.domain.validation.parse_patient`).
+    kb : KnowledgeBase, optional
+        The knowledge base release; default :func:`mbcpath.kb.load_kb`.
+
+    Returns
+    -------
+    Recommendation
+        The contract's recommendation: options ranked from 1, every regimen considered
+        and excluded with its reasons, conflicts and missing data. Deterministic.
+    """
+    kb = kb or load_kb()
+    cache = _cache(kb)
+    pf = derive_facts(patient)
+    facts = pf.values
+    base = {"patient_id": patient.id, "kb_release": kb.release.kb_release, "engine_version": __version__}
+    if facts["her2_status"] != "positive":
+        return _out_of_scope(patient, pf, base)
+    dp = facts["decision_point"]
+    overrides = {o.gate: o.reason for o in patient.gate_overrides}
+    unknown: list[str] = []
+    candidates: list[_Candidate] = []
+    excluded: list[Excluded] = []
+    for rule in (o for d in kb.decisions.values() if dp in d.decision_points for o in d.options):
+        cand, excl = _evaluate(rule, kb, cache, pf, overrides, unknown)
+        if cand is not None:
+            candidates.append(cand)
+        if excl is not None:
+            excluded.append(excl)
+    candidates.sort(key=lambda c: (CATEGORY_ORDER[c.option.category], -c.priority, c.rule.id))
+    options: list[Option] = []
+    seen: set[str] = set()
+    for c in candidates:
+        if c.option.regimen_id in seen:
+            continue
+        seen.add(c.option.regimen_id)
+        c.option.rank = len(options) + 1
+        options.append(c.option)
+    excluded = [e for e in excluded if e.regimen_id not in seen]
+    excluded = list({e.regimen_id: e for e in reversed(excluded)}.values())[::-1]
+    conflicts = []
+    for n in kb.notes.conflicts:
+        if dp not in n.decision_points:
+            continue
+        cond = compile_condition(n.when)
+        v = cond.evaluate(facts)
+        if v:
+            conflicts.append(f"{n.text} (Sources: {', '.join(n.sources)})")
+        elif v is None:
+            unknown.extend(cond.unknown_facts(facts))
+    return Recommendation(
+        **base, decision_point=DecisionPoint(dp), out_of_scope=None, options=options, excluded=excluded,
+        conflicts=conflicts, missing_data=_missing(kb, facts, unknown), facts=_shown(facts),
+    )
+
+
+def _evaluate(rule: OptionRule, kb: KnowledgeBase, cache: _Cache, pf: PatientFacts,
+              overrides: Mapping[str, str], unknown: list[str]) -> tuple[_Candidate | None, Excluded | None]:
+    facts = pf.values
+    reg = WorkingRegimen.build(kb.regimens[rule.regimen], pf.current_regimen)
+    criteria: list[Criterion] = []
+    not_met: list[str] = []
+    requires_unknown = False
+    for c in rule.requires:
+        cond = compile_condition(c.condition)
+        v = cond.evaluate(facts)
+        detail = cond.explain(facts)
+        criteria.append(Criterion(id=c.id, text=c.text, status=_status(v), detail=detail, sources=list(c.sources)))
+        if v is False:
+            not_met.append(f"{c.text}: not met ({detail})")
+        elif v is None:
+            requires_unknown = True
+            unknown.extend(cond.unknown_facts(facts))
+    if not_met:
+        return None, Excluded(regimen_id=reg.id, name=reg.name, components=reg.labels(), reasons=not_met,
+                              gates=[rule.id], overridable=False)
+    outcome = apply_gates(kb.safety.gates, reg, facts, exposure_exempt=rule.exposure_exempt, overrides=overrides)
+    unknown.extend(outcome.unknown_facts)
+    if cdk46_without_endocrine(reg):
+        outcome.excluded.append("a CDK4/6 inhibitor is always given with endocrine therapy")
+        outcome.gate_ids.append("cdk46-needs-endocrine")
+        outcome.overridable = False
+    if outcome.excluded:
+        return None, Excluded(regimen_id=reg.id, name=reg.name, components=reg.labels(),
+                              reasons=outcome.excluded, gates=outcome.gate_ids, overridable=outcome.overridable)
+    for c in rule.criteria:
+        cond = compile_condition(c.condition)
+        v = cond.evaluate(facts)
+        criteria.append(Criterion(id=c.id, text=c.text, status=_status(v), detail=cond.explain(facts),
+                                  sources=list(c.sources)))
+    category = rule.category.value
+    priority = rule.priority
+    rationale = list(rule.rationale)
+    for a in rule.adjustments:
+        cond = compile_condition(a.when)
+        v = cond.evaluate(facts)
+        if v:
+            if a.category is not None:
+                category = a.category.value
+            priority += a.priority
+            rationale.append(a.note)
+        elif v is None:
+            unknown.extend(cond.unknown_facts(facts))
+    warnings = list(outcome.warnings)
+    if outcome.demoted:
+        category = demote(category)
+    if requires_unknown:
+        category = demote(category)
+        warnings.append("A required criterion could not be checked (see criteria marked unknown).")
+    rationale.extend(outcome.notes)
+    evidence = [cache.evidence[(ev.trial, ev.role)].model_copy(update={"fit": trial_fit(kb.trials[ev.trial], facts)})
+                for ev in rule.evidence]
+    option = Option.model_construct(
+        rank=1, category=Category(category), regimen_id=reg.id, name=reg.name,
+        components=[c.to_component() for c in reg.components], rationale=rationale, evidence=evidence,
+        warnings=warnings, criteria=criteria, guidelines=[cache.guidelines[s] for s in rule.guidelines],
+        rule_id=rule.id,
+    )
+    return _Candidate(rule, option, priority), None
+
+
+def _missing(kb: KnowledgeBase, facts: Mapping[str, Any], unknown: list[str]) -> list[str]:
+    needed = set(unknown)
+    out: list[str] = []
+    for m in kb.notes.missing_data:
+        if m.when is not None:
+            if compile_condition(m.when).evaluate(facts):
+                out.append(m.text)
+        elif m.fact in needed and facts.get(m.fact) is None:
+            out.append(m.text)
+    return out
+
+
+def _out_of_scope(patient: Patient, pf: PatientFacts, base: dict[str, Any]) -> Recommendation:
+    status = pf.values["her2_status"]
+    her2 = patient.her2
+    if status == "negative":
+        reason = (f"HER2-negative (IHC {her2.ihc or 'not done'}, ISH {her2.ish or 'not done'}; ASCO/CAP): "
+                  "mbcpath covers HER2-positive disease only. HER2-low disease follows a different pathway.")
+        missing = ["HER2-negative by ASCO/CAP: if HER2-positive disease is suspected, retest a metastatic biopsy."]
+    else:
+        reason = (f"HER2 status unresolved (IHC {her2.ihc or 'not done'}, ISH {her2.ish or 'not done'}): "
+                  "no HER2-positive recommendation can be made.")
+        missing = ["HER2 unresolved: IHC 2+ (equivocal) or missing IHC needs reflex ISH (ASCO/CAP 2018, affirmed "
+                   "2023); report the ISH result (HER2/CEP17 ratio and copy number) and ask again."]
+    return Recommendation(**base, decision_point=DecisionPoint(pf.values["decision_point"]), out_of_scope=reason,
+                          options=[], excluded=[], conflicts=[], missing_data=missing, facts=_shown(pf.values))

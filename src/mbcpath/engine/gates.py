@@ -1,0 +1,182 @@
+"""Apply the KB's safety gates (domain.md section 5) to one candidate regimen.
+
+References
+----------
+Giordano SH et al. J Clin Oncol 2022;40:2612-35 (ASCO HER2+ advanced guideline).
+Enhertu (trastuzumab deruxtecan) prescribing information: ILD/pneumonitis and LVEF management.
+Kisqali (ribociclib) prescribing information: start only if QTcF < 450 ms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mbcpath.domain.drugs import DRUG_CLASSES, ENDOCRINE_CLASSES, DrugClass
+from mbcpath.engine.regimens import WorkingComponent, WorkingRegimen
+from mbcpath.kb.models import Gate, Selector
+from mbcpath.rules.conditions import compile_condition
+
+_DEMOTE = {"preferred": "alternative"}
+
+
+@dataclass
+class GateOutcome:
+    """What the gates did to one regimen."""
+
+    excluded: list[str] = field(default_factory=list)
+    gate_ids: list[str] = field(default_factory=list)
+    overridable: bool = True
+    warnings: list[str] = field(default_factory=list)
+    demoted: bool = False
+    notes: list[str] = field(default_factory=list)
+    unknown_facts: list[str] = field(default_factory=list)
+
+
+def _fmt(message: str, facts: Mapping[str, Any], drugs: list[str] | None = None) -> str:
+    values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in facts.items()
+              if isinstance(v, (int, float, str))}
+    values["drugs"] = ", ".join(drugs or [])
+    try:
+        return message.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return message
+
+
+def _matches(sel: Selector, reg: WorkingRegimen, current: frozenset[str]) -> list[str]:
+    """The regimen's drugs (or class labels) the selector hits; empty list = no match."""
+    if sel.any_regimen:
+        return reg.labels()
+    if sel.chemotherapy and reg.has_chemotherapy():
+        return reg.labels()
+    if sel.chemo_free and reg.is_chemo_free():
+        return reg.labels()
+    if sel.endocrine and reg.has_endocrine():
+        return reg.labels()
+    hits: list[str] = []
+    for c in reg.components:
+        drugs = c.drugs()
+        if sel.new_only:
+            drugs = [d for d in drugs if d not in current]
+        if sel.continuing_only:
+            drugs = [d for d in drugs if d in current]
+        if not drugs:
+            continue
+        if c.drug_class in sel.classes or any(d in sel.drugs for d in drugs):
+            hits.append(c.label())
+    return hits
+
+
+def apply_gates(gates: list[Gate], reg: WorkingRegimen, facts: Mapping[str, Any], *,
+                exposure_exempt: bool, overrides: Mapping[str, str]) -> GateOutcome:
+    """Run every gate over ``reg`` (mutating its components for choice filters)."""
+    out = GateOutcome()
+    current: frozenset[str] = facts.get("current_drugs") or frozenset()
+    for g in gates:
+        if g.kind == "exposure":
+            if not exposure_exempt:
+                _exposure(g, reg, facts, out)
+        elif g.kind == "formulary":
+            _remove(g, reg, set(facts.get("unavailable_drugs") or ()), out, facts)
+        elif g.kind == "restricted":
+            available = set(facts.get("available_drugs") or ())
+            blocked = [d for d in g.restricted_drugs if d in reg.drugs() and d not in available]
+            if blocked:
+                out.excluded.append(_fmt(g.message, facts, blocked))
+                out.gate_ids.append(g.id)
+                out.overridable = False
+        else:
+            _condition_gate(g, reg, facts, current, out, overrides)
+    return out
+
+
+def _exposure(g: Gate, reg: WorkingRegimen, facts: Mapping[str, Any], out: GateOutcome) -> None:
+    progressed: frozenset[str] = facts.get("progressed_on") or frozenset()
+    prog_classes = {DRUG_CLASSES[d] for d in progressed}
+    blocked: list[str] = []
+    for c in list(reg.components):
+        class_level = c.drug_class in g.class_level
+        def is_blocked(d: str, class_level: bool = class_level, c: WorkingComponent = c) -> bool:
+            if d in g.exempt_drugs:
+                return False
+            return d in progressed or (class_level and c.drug_class in prog_classes)
+        if c.drug is not None:
+            if is_blocked(c.drug):
+                blocked.append(c.drug)
+        elif c.choices:
+            keep = [d for d in c.choices if not is_blocked(d)]
+            if not keep:
+                blocked.append(c.label())
+            elif len(keep) < len(c.choices):
+                out.notes.append(f"{c.name or c.drug_class.value}: {', '.join(set(c.choices) - set(keep))} "
+                                 "removed from the choices (progressed on this drug or class)")
+                c.choices = keep
+    if blocked:
+        out.excluded.append(_fmt(g.message, facts, blocked))
+        out.gate_ids.append(g.id)
+        out.overridable = False
+
+
+def _remove(g: Gate, reg: WorkingRegimen, unavailable: set[str], out: GateOutcome,
+            facts: Mapping[str, Any]) -> None:
+    if not unavailable:
+        return
+    blocked: list[str] = []
+    for c in reg.components:
+        if c.drug is not None and c.drug in unavailable:
+            blocked.append(c.drug)
+        elif c.choices:
+            keep = [d for d in c.choices if d not in unavailable]
+            if not keep:
+                blocked.append(c.label())
+            elif len(keep) < len(c.choices):
+                c.choices = keep
+    if blocked:
+        out.excluded.append(_fmt(g.message, facts, blocked))
+        out.gate_ids.append(g.id)
+        out.overridable = False
+
+
+def _condition_gate(g: Gate, reg: WorkingRegimen, facts: Mapping[str, Any], current: frozenset[str],
+                    out: GateOutcome, overrides: Mapping[str, str]) -> None:
+    hits = _matches(g.applies_to, reg, current)
+    if not hits:
+        return
+    assert g.when is not None
+    cond = compile_condition(g.when)
+    verdict = cond.evaluate(facts)
+    if verdict is None:
+        if g.if_unknown:
+            out.warnings.append(g.if_unknown)
+            out.unknown_facts.extend(cond.unknown_facts(facts))
+        return
+    if not verdict:
+        return
+    message = _fmt(g.message, facts, hits)
+    if g.effect == "exclude":
+        if g.overridable and g.id in overrides:
+            out.warnings.append(f"Hard stop overridden by the clinician ({overrides[g.id]}): {message}")
+            return
+        out.excluded.append(message)
+        out.gate_ids.append(g.id)
+        out.overridable = out.overridable and g.overridable
+    elif g.effect == "warn":
+        out.warnings.append(message)
+    elif g.effect == "demote":
+        out.demoted = True
+        out.warnings.append(message)
+    elif g.effect == "add_component" and g.component is not None:
+        if not any(c.drug_class is g.component.drug_class for c in reg.components):
+            reg.components.append(WorkingComponent.from_spec(g.component))
+            out.notes.append(message)
+
+
+def cdk46_without_endocrine(reg: WorkingRegimen) -> bool:
+    """A CDK4/6 inhibitor is always given with endocrine therapy (domain.md section 4.2)."""
+    classes = reg.classes()
+    return DrugClass.CDK46_INHIBITOR in classes and not (classes & ENDOCRINE_CLASSES)
+
+
+def demote(category: str) -> str:
+    return _DEMOTE.get(category, category)

@@ -1,0 +1,231 @@
+"""Load and validate the knowledge base: ``load_kb()`` is explicit and cached.
+
+Nothing is read at import time. A release that fails validation cannot load:
+every file is validated by its pydantic model, then cross-checked (source
+keys resolve, arms name known regimens, rules name known regimens, trials and
+statements, excluding gates cite at least one verified source).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from mbcpath.domain.validation import loc_to_path
+from mbcpath.errors import KnowledgeBaseError
+from mbcpath.kb.models import (
+    DecisionFile,
+    GuidelineSource,
+    NotesFile,
+    Regimen,
+    Release,
+    SafetyFile,
+    Source,
+    SourceRegistry,
+    Statement,
+    Trial,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class KnowledgeBase:
+    """A validated KB release."""
+
+    root: Path
+    release: Release
+    sources: dict[str, Source]
+    trials: dict[str, Trial]
+    regimens: dict[str, Regimen]
+    guidelines: dict[str, GuidelineSource]
+    decisions: dict[str, DecisionFile]
+    safety: SafetyFile
+    notes: NotesFile
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def statements(self) -> dict[str, tuple[GuidelineSource, Statement]]:
+        return {s.id: (g, s) for g in self.guidelines.values() for s in g.statements}
+
+    def trial(self, name: str) -> Trial:
+        """Find a trial by id or alias, case-insensitively."""
+        key = self.aliases.get(_norm(name))
+        if key is None:
+            raise KeyError(name)
+        return self.trials[key]
+
+
+def _norm(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def default_kb_path() -> Path:
+    """``$MBCPATH_KB``, else the KB shipped in the package, else the repository's ``kb/``."""
+    env = os.environ.get("MBCPATH_KB")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve()
+    packaged = here.parent.parent / "_kb"
+    if packaged.is_dir():
+        return packaged
+    return here.parents[3] / "kb"
+
+
+def _read_yaml(path: Path) -> Any:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as err:
+        raise KnowledgeBaseError(f"not valid YAML: {err}", path=str(path)) from None
+    except OSError as err:
+        raise KnowledgeBaseError(f"cannot read: {err.strerror}", path=str(path)) from None
+
+
+def _validate(model: type[M], path: Path) -> M:
+    data = _read_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        issues = []
+        for e in err.errors(include_url=False):
+            msg = str(e["msg"]).removeprefix("Value error, ")
+            if e["type"] == "missing":
+                msg = "required field is missing"
+            elif e["type"] == "extra_forbidden":
+                msg = "unknown field"
+            issues.append(f"{loc_to_path(tuple(e['loc']))}: {msg} (value: {e.get('input')!r:.80})")
+        raise KnowledgeBaseError("; ".join(issues[:5]) + (f" (+{len(issues) - 5} more)" if len(issues) > 5 else ""),
+                                 path=str(path), issues=issues) from None
+
+
+def _yaml_files(folder: Path) -> Iterable[Path]:
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def load_kb_from(root: Path) -> KnowledgeBase:
+    """Load and validate the KB below ``root`` (uncached)."""
+    root = Path(root)
+    if not (root / "release.yaml").is_file():
+        raise KnowledgeBaseError("no release.yaml: not a knowledge base folder", path=str(root))
+    release = _validate(Release, root / "release.yaml")
+    sources: dict[str, Source] = {}
+    for p in _yaml_files(root / "sources"):
+        reg = _validate(SourceRegistry, p)
+        for k, v in reg.sources.items():
+            if k in sources:
+                raise KnowledgeBaseError(f"source key {k!r} is defined twice", path=str(p))
+            sources[k] = v
+    regimens = _by_id(Regimen, root / "regimens")
+    trials = _by_id(Trial, root / "trials")
+    guidelines = _by_id(GuidelineSource, root / "guidelines")
+    decisions: dict[str, DecisionFile] = {}
+    for p in _yaml_files(root / "decisions"):
+        if p.stem in ("safety", "notes"):
+            continue
+        d = _validate(DecisionFile, p)
+        if d.id in decisions:
+            raise KnowledgeBaseError(f"decision file id {d.id!r} is defined twice", path=str(p))
+        decisions[d.id] = d
+    safety = _validate(SafetyFile, root / "decisions" / "safety.yaml")
+    notes = _validate(NotesFile, root / "decisions" / "notes.yaml")
+    kb = KnowledgeBase(root, release, sources, trials, regimens, guidelines, decisions, safety, notes)
+    _cross_check(kb)
+    for t in trials.values():
+        for name in (t.id, *t.aliases):
+            kb.aliases[_norm(name)] = t.id
+    return kb
+
+
+def _by_id(model: type[M], folder: Path) -> dict[str, M]:
+    out: dict[str, M] = {}
+    for p in _yaml_files(folder):
+        obj = _validate(model, p)
+        key = obj.id  # type: ignore[attr-defined]
+        if key in out:
+            raise KnowledgeBaseError(f"id {key!r} is defined twice", path=str(p))
+        out[key] = obj
+    return out
+
+
+def _cross_check(kb: KnowledgeBase) -> None:
+    problems: list[str] = []
+
+    def need_sources(where: str, keys: Iterable[str]) -> None:
+        for k in keys:
+            if k not in kb.sources:
+                problems.append(f"{where}: source {k!r} is not in kb/sources")
+
+    for r in kb.regimens.values():
+        need_sources(f"regimens/{r.id}", r.safety.sources)
+        for t in r.trials:
+            if t not in kb.trials:
+                problems.append(f"regimens/{r.id}: unknown trial {t!r}")
+    for t in kb.trials.values():
+        where = f"trials/{t.id}"
+        need_sources(where, t.sources)
+        if t.n:
+            need_sources(where, t.n.sources)
+        for a in t.arms:
+            if a.regimen and a.regimen not in kb.regimens:
+                problems.append(f"{where}: arm {a.id!r} names unknown regimen {a.regimen!r}")
+            if a.n:
+                need_sources(where, a.n.sources)
+        for e in t.endpoints:
+            need_sources(where, e.sources)
+        for x in t.toxicities:
+            need_sources(where, x.sources)
+        for c in t.eligibility:
+            need_sources(where, c.sources)
+        if t.esmo_mcbs:
+            need_sources(where, t.esmo_mcbs.sources)
+    for g in kb.guidelines.values():
+        need_sources(f"guidelines/{g.id}", g.sources)
+        for s in g.statements:
+            need_sources(f"guidelines/{g.id}#{s.id}", s.sources)
+    statements = kb.statements
+    for d in kb.decisions.values():
+        for o in d.options:
+            where = f"decisions/{d.id}#{o.id}"
+            if o.regimen not in kb.regimens:
+                problems.append(f"{where}: unknown regimen {o.regimen!r}")
+            for ev in o.evidence:
+                if ev.trial not in kb.trials:
+                    problems.append(f"{where}: unknown trial {ev.trial!r}")
+            for s in o.guidelines:
+                if s not in statements:
+                    problems.append(f"{where}: unknown guideline statement {s!r}")
+            need_sources(where, o.sources)
+            for c in (*o.requires, *o.criteria):
+                need_sources(where, c.sources)
+            for a in o.adjustments:
+                need_sources(where, a.sources)
+    for g in kb.safety.gates:
+        need_sources(f"safety#{g.id}", g.sources)
+        if g.effect == "exclude" and g.kind in ("condition", "exposure") and not any(kb.sources.get(k, Source(url="x", verified=False)).verified
+                                             for k in g.sources):
+            problems.append(f"safety#{g.id}: a hard stop must cite at least one verified source")
+    for n in kb.notes.conflicts:
+        need_sources(f"notes#{n.id}", n.sources)
+    if problems:
+        raise KnowledgeBaseError(f"{len(problems)} cross-reference problem(s): " + "; ".join(problems[:8]),
+                                 path=str(kb.root), issues=problems)
+
+
+@lru_cache(maxsize=4)
+def _cached(root: str) -> KnowledgeBase:
+    return load_kb_from(Path(root))
+
+
+def load_kb(root: str | Path | None = None) -> KnowledgeBase:
+    """Load the KB (default: :func:`default_kb_path`), validated and cached per path."""
+    return _cached(str(Path(root) if root is not None else default_kb_path()))

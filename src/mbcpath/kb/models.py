@@ -1,0 +1,435 @@
+"""Pydantic models of the knowledge base files (``kb/``).
+
+Every number in the KB sits in a record that carries its sources: an
+:class:`Endpoint`, :class:`Toxicity`, :class:`SourcedInt` or :class:`EsmoMcbs`
+without ``sources`` fails validation, so a release cannot load with an
+unsourced number. Source keys resolve to ``kb/sources.yaml``; a value that
+could not be verified says ``verified: false`` and may be shown, never used by
+a hard rule (:mod:`mbcpath.kb.loader` checks that every excluding gate cites
+a verified source).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mbcpath.domain.drugs import DRUG_CLASSES, DrugClass, unknown_drug_rule
+from mbcpath.domain.recommendation import Category
+from mbcpath.facts.catalog import DECISION_POINTS
+from mbcpath.rules.conditions import ConditionError, compile_condition
+
+SourceKey = Annotated[str, Field(min_length=2, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+Sources = Annotated[list[SourceKey], Field(min_length=1, description="keys into kb/sources.yaml")]
+Median = float | Literal["NR", "NC", "NE"]
+
+
+class _KB(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_condition(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        compile_condition(text)
+    except ConditionError as err:
+        raise ValueError(str(err)) from None
+    return text
+
+
+ConditionText = Annotated[str, Field(description="a condition over derived facts")]
+
+
+# ----------------------------------------------------------------------------- sources
+class Source(_KB):
+    """A citable source: publication, abstract, label, guideline, registry or report."""
+
+    url: str | None = None
+    citation: str | None = None
+    kind: Literal["publication", "abstract", "label", "guideline", "registry", "report", "scorecard",
+                  "secondary", "dataset"] = "secondary"
+    verified: bool = Field(True, description="the cited text was read in stored public material")
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _locatable(self) -> Source:
+        if not (self.url or self.citation):
+            raise ValueError("a source needs a url or a citation")
+        return self
+
+
+class SourceRegistry(_KB):
+    sources: dict[SourceKey, Source]
+
+
+class Release(_KB):
+    """``kb/release.yaml``: the release stamp every output carries."""
+
+    kb_release: str = Field(..., pattern=r"^\d{4}\.\d{1,2}\.\d+$")
+    date: str
+    title: str
+    licence: str
+    changes: list[str] = Field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- regimens
+class ComponentSpec(_KB):
+    """A regimen component in the contract's names and classes."""
+
+    drug: str | None = None
+    drug_class: DrugClass = Field(..., alias="class")
+    name: str | None = None
+    choices: list[str] | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ComponentSpec:
+        names = ([self.drug] if self.drug else []) + list(self.choices or [])
+        for d in names:
+            if d not in DRUG_CLASSES:
+                raise ValueError(f"drug {d!r}: {unknown_drug_rule(d)}")
+            if DRUG_CLASSES[d] is not self.drug_class:
+                raise ValueError(f"drug {d!r} is class {DRUG_CLASSES[d].value!r}, not {self.drug_class.value!r}")
+        if self.drug is None and not self.choices and self.drug_class is not DrugClass.LOCAL_THERAPY:
+            raise ValueError("a component needs a drug, choices, or class 'local_therapy'")
+        if self.drug is None and not self.name:
+            raise ValueError("a class-choice or local-therapy component needs a name")
+        return self
+
+
+class Safety(_KB):
+    contraindications: list[str] = Field(default_factory=list)
+    monitoring: list[str] = Field(default_factory=list)
+    key_toxicities: list[str] = Field(default_factory=list)
+    sources: Sources
+
+
+class Regimen(_KB):
+    """``kb/regimens/<id>.yaml``."""
+
+    id: str = Field(..., pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    name: str
+    components: list[ComponentSpec] = Field(..., min_length=1)
+    schedule: str
+    safety: Safety
+    trials: list[str] = Field(default_factory=list, description="trial ids that tested this regimen")
+    notes: str = ""
+    dynamic: bool = Field(False, description="components are filled from the patient's current regimen")
+
+
+# ----------------------------------------------------------------------------- trials
+class SourcedInt(_KB):
+    value: int = Field(..., ge=0)
+    sources: Sources
+    derived: bool = False
+    verified: bool = True
+    note: str = ""
+
+
+class Arm(_KB):
+    id: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    label: str
+    regimen: str | None = Field(None, description="regimen id in kb/regimens, where one exists")
+    n: SourcedInt | None = None
+    description: str = ""
+
+
+EndpointName = Literal["pfs", "os", "orr", "cns_pfs", "cns_orr", "ttp", "ttf", "dor", "cbr", "pfs_rate",
+                       "os_rate", "cns_pfs_rate"]
+
+
+class Endpoint(_KB):
+    """One analysis of one endpoint, with every number it reports and its sources."""
+
+    endpoint: EndpointName
+    assessment: str | None = Field(None, description="BICR, IRF, investigator ...")
+    analysis: str = Field(..., description="which analysis: e.g. 'primary (Baselga NEJM 2012)'")
+    analysis_type: Literal["primary", "interim", "final", "updated", "end_of_study", "subgroup", "pooled",
+                           "non_randomized", "cohort"]
+    data_cutoff: str | None = None
+    reported: str | None = Field(None, description="date of the report (YYYY or YYYY-MM)")
+    population: str | None = Field(None, description="if not the ITT population")
+    arms: list[str] = Field(default_factory=list, description="arm ids compared: experimental first")
+    medians: dict[str, Median] = Field(default_factory=dict, description="months, per arm id")
+    median_ci95: dict[str, tuple[Median, Median]] = Field(default_factory=dict)
+    rates: dict[str, float] = Field(default_factory=dict, description="percent per arm (ORR, landmark)")
+    rate_at_months: float | None = Field(None, description="landmark time for rates")
+    hr: float | None = Field(None, gt=0)
+    hr_ci95: tuple[float, float] | None = None
+    p: str | None = None
+    followup_months: float | None = None
+    engine_uses: bool = Field(False, description="the analysis the engine cites and projects from")
+    verified: bool = True
+    note: str = ""
+    sources: Sources
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Endpoint:
+        if self.hr_ci95 is not None:
+            lo, hi = self.hr_ci95
+            if not (0 < lo <= hi):
+                raise ValueError(f"hr_ci95 {self.hr_ci95} is not an interval")
+            if self.hr is not None and not (lo <= self.hr <= hi):
+                raise ValueError(f"hr {self.hr} lies outside its CI {self.hr_ci95}")
+        for k in (*self.medians, *self.rates, *self.median_ci95):
+            if self.arms and k not in self.arms:
+                raise ValueError(f"value for arm {k!r} which is not in arms {self.arms}")
+        if self.rates and any(not 0 <= v <= 100 for v in self.rates.values()):
+            raise ValueError("rates are percentages in [0, 100]")
+        return self
+
+
+class Toxicity(_KB):
+    event: str
+    grade: str = Field(..., description="'any', '>=3', '5' ...")
+    rates: dict[str, float] = Field(..., description="percent per arm id")
+    verified: bool = True
+    note: str = ""
+    sources: Sources
+
+
+class Eligibility(_KB):
+    """One eligibility criterion; ``condition`` makes it checkable for a patient."""
+
+    id: str
+    text: str
+    condition: ConditionText | None = None
+    sources: Sources
+
+    _c = field_validator("condition")(classmethod(lambda cls, v: _check_condition(v)))
+
+
+class Publication(_KB):
+    citation: str
+    year: int | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    verified: bool = True
+    note: str = ""
+
+
+class EsmoMcbs(_KB):
+    """A published ESMO-MCBS v1.1 score (scorecard)."""
+
+    score: int = Field(..., ge=1, le=5)
+    form: Literal["2a", "2b", "2c", "3"]
+    preliminary: int | None = Field(None, ge=1, le=5)
+    adjustments: str = ""
+    scorecard: str | None = None
+    verified: bool = True
+    sources: Sources
+
+
+class Trial(_KB):
+    """``kb/trials/<id>.yaml``: one trial, with every number sourced."""
+
+    id: str
+    aliases: list[str] = Field(default_factory=list)
+    title: str = ""
+    nct: str | None = Field(None, pattern=r"^NCT\d{8}$")
+    phase: str
+    randomized: bool
+    design: str
+    status: Literal["reported", "ongoing", "pending", "not_found"] = "reported"
+    settings: list[Literal["first_line", "maintenance", "second_line", "third_line_or_later", "cns",
+                           "early_relapse"]] = Field(..., min_length=1)
+    line: str = Field(..., description="line/setting as a clinician would say it")
+    population: str
+    hr_status: str
+    n: SourcedInt | None = None
+    arms: list[Arm] = Field(default_factory=list)
+    primary_endpoint: str | None = None
+    eligibility: list[Eligibility] = Field(default_factory=list)
+    endpoints: list[Endpoint] = Field(default_factory=list)
+    toxicities: list[Toxicity] = Field(default_factory=list)
+    publications: list[Publication] = Field(default_factory=list)
+    esmo_mcbs: EsmoMcbs | None = None
+    discrepancies: list[str] = Field(default_factory=list, description="where sources disagree")
+    notes: str = ""
+    sources: Sources
+
+    @model_validator(mode="after")
+    def _arms_known(self) -> Trial:
+        arm_ids = {a.id for a in self.arms}
+        for e in self.endpoints:
+            unknown = [a for a in e.arms if a not in arm_ids]
+            if unknown:
+                raise ValueError(f"endpoint {e.endpoint} ({e.analysis}) names unknown arms {unknown}")
+        for t in self.toxicities:
+            unknown = [a for a in t.rates if a not in arm_ids]
+            if unknown:
+                raise ValueError(f"toxicity {t.event!r} names unknown arms {unknown}")
+        seen: set[tuple[str, tuple[str, ...]]] = set()
+        for e in self.endpoints:
+            if e.engine_uses:
+                key = (e.endpoint, tuple(e.arms))
+                if key in seen:
+                    raise ValueError(f"two analyses of {e.endpoint} {list(e.arms)} are marked engine_uses")
+                seen.add(key)
+        return self
+
+
+# ----------------------------------------------------------------------------- guidelines
+class Statement(_KB):
+    id: str
+    number: str | None = None
+    text: str
+    rating: str | None = None
+    date: str | None = None
+    verified: bool = True
+    sources: Sources
+
+
+class GuidelineSource(_KB):
+    """``kb/guidelines/<id>.yaml``: one guideline body's statements the engine relies on."""
+
+    id: str
+    body: Literal["ASCO", "NCCN", "ESO-ESMO", "ESMO", "FDA", "EMA", "ASCO/CAP", "other"]
+    title: str
+    date: str
+    citation: str
+    rating_legend: str = ""
+    statements: list[Statement] = Field(..., min_length=1)
+    sources: Sources
+
+
+# ----------------------------------------------------------------------------- decisions
+class RuleCriterion(_KB):
+    id: str
+    text: str
+    condition: ConditionText
+    sources: Sources
+
+    _c = field_validator("condition")(classmethod(lambda cls, v: _check_condition(v)))
+
+
+class Adjustment(_KB):
+    """Changes an option's category or priority when its condition holds."""
+
+    id: str
+    when: ConditionText
+    category: Category | None = None
+    priority: int = 0
+    note: str = Field(..., description="shown in the option's rationale when it applies")
+    sources: Sources
+
+    _c = field_validator("when")(classmethod(lambda cls, v: _check_condition(v)))
+
+
+class EvidenceLink(_KB):
+    trial: str
+    role: str
+
+
+class OptionRule(_KB):
+    """One option the engine considers at a decision point."""
+
+    id: str
+    regimen: str
+    category: Category
+    priority: int = Field(..., ge=0, le=1000)
+    requires: list[RuleCriterion] = Field(default_factory=list, description="false -> excluded")
+    criteria: list[RuleCriterion] = Field(default_factory=list, description="shown as met/not met/unknown")
+    adjustments: list[Adjustment] = Field(default_factory=list)
+    evidence: list[EvidenceLink] = Field(..., min_length=1)
+    guidelines: list[str] = Field(default_factory=list, description="statement ids")
+    rationale: list[str] = Field(..., min_length=1)
+    exposure_exempt: bool = Field(False, description="continuing the current regimen is allowed")
+    sources: Sources
+
+
+DecisionPointName = Literal["first_line", "maintenance", "second_line", "third_line_or_later", "cns_event"]
+
+
+class DecisionFile(_KB):
+    """``kb/decisions/<name>.yaml``: the options considered at one or more decision points."""
+
+    id: str
+    decision_points: list[DecisionPointName] = Field(..., min_length=1)
+    description: str
+    options: list[OptionRule] = Field(..., min_length=1)
+
+
+class Selector(_KB):
+    """Which regimens a gate applies to (any listed criterion matches)."""
+
+    drugs: list[str] = Field(default_factory=list)
+    classes: list[DrugClass] = Field(default_factory=list)
+    chemotherapy: bool = Field(False, description="regimens containing chemotherapy (taxane, chemo, ADC)")
+    chemo_free: bool = Field(False, description="regimens without chemotherapy or ADC")
+    endocrine: bool = Field(False, description="regimens containing endocrine therapy")
+    any_regimen: bool = False
+    new_only: bool = Field(False, description="only drugs the patient is not currently receiving")
+    continuing_only: bool = Field(False, description="only drugs the patient is currently receiving")
+
+    @field_validator("drugs")
+    @classmethod
+    def _drugs(cls, v: list[str]) -> list[str]:
+        for d in v:
+            if d not in DRUG_CLASSES:
+                raise ValueError(f"drug {d!r}: {unknown_drug_rule(d)}")
+        return v
+
+
+class Gate(_KB):
+    """A safety gate of domain.md section 5: hard stop, warning, demotion or added component."""
+
+    id: str = Field(..., pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    title: str
+    kind: Literal["condition", "exposure", "formulary", "restricted"] = "condition"
+    when: ConditionText | None = None
+    applies_to: Selector = Field(default_factory=Selector)
+    effect: Literal["exclude", "warn", "demote", "add_component"]
+    message: str
+    if_unknown: str | None = Field(None, description="warning when the condition cannot be evaluated")
+    overridable: bool = False
+    component: ComponentSpec | None = None
+    exempt_drugs: list[str] = Field(default_factory=list)
+    class_level: list[DrugClass] = Field(default_factory=list, description="exposure by class for these")
+    restricted_drugs: list[str] = Field(default_factory=list)
+    sources: Sources
+
+    _c = field_validator("when")(classmethod(lambda cls, v: _check_condition(v)))
+
+    @model_validator(mode="after")
+    def _complete(self) -> Gate:
+        if self.kind == "condition" and self.when is None:
+            raise ValueError("a condition gate needs 'when'")
+        if self.effect == "add_component" and self.component is None:
+            raise ValueError("effect 'add_component' needs 'component'")
+        return self
+
+
+class SafetyFile(_KB):
+    gates: list[Gate] = Field(..., min_length=1)
+
+
+class Note(_KB):
+    """A conflict (guideline disagreement / evidence gap) or a missing-data message."""
+
+    id: str
+    when: ConditionText
+    decision_points: list[str] = Field(default_factory=lambda: list(DECISION_POINTS))
+    text: str
+    sources: Sources
+
+    _c = field_validator("when")(classmethod(lambda cls, v: _check_condition(v)))
+
+
+class MissingDatum(_KB):
+    """What an unknown fact could change. Emitted when a rule needed the fact and it was
+    unknown, or, with ``when``, whenever ``when`` holds."""
+
+    fact: str
+    text: str = Field(..., description="what the unknown could change and what to do")
+    when: ConditionText | None = None
+
+    _c = field_validator("when")(classmethod(lambda cls, v: _check_condition(v)))
+
+
+class NotesFile(_KB):
+    conflicts: list[Note] = Field(default_factory=list)
+    missing_data: list[MissingDatum] = Field(default_factory=list)
