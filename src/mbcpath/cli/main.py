@@ -149,6 +149,15 @@ def kb_show(
     c.print("[dim]* = the analysis the engine cites[/]")
 
 
+@kb_app.command("manifest")
+def kb_manifest() -> None:
+    """Print the KB manifest table (the one in kb/README.md)."""
+    from mbcpath.kb import load_kb
+    from mbcpath.kb.manifest import manifest_table
+
+    sys.stdout.write(manifest_table(load_kb()) + "\n")
+
+
 @schema_app.command("patient")
 def schema_patient() -> None:
     """JSON Schema of the patient."""

@@ -28,8 +28,8 @@ from mbcpath.domain.recommendation import (
     Option,
     Recommendation,
 )
-from mbcpath.engine.evidence import static_evidence, trial_fit
-from mbcpath.engine.gates import apply_gates, cdk46_without_endocrine, demote
+from mbcpath.engine.evidence import evaluate_criterion, static_evidence, trial_fit
+from mbcpath.engine.gates import apply_gates, cdk46_without_endocrine, demote, gate_verdicts
 from mbcpath.engine.regimens import WorkingRegimen
 from mbcpath.facts.derive import PatientFacts, derive_facts
 from mbcpath.kb.loader import KnowledgeBase, load_kb
@@ -43,6 +43,16 @@ _SHOWN_FACTS = (
     "prior_lines", "progressed_on", "current_drugs", "drugs_received", "active_brain_metastases",
     "visceral_crisis", "low_burden", "needs_ofs", "decision_point",
 )
+
+
+@dataclass
+class _Context:
+    """Per-patient state shared by the rules: facts, overrides, gate verdicts, trial fits."""
+
+    pf: PatientFacts
+    overrides: dict[str, str]
+    verdicts: dict[str, bool | None]
+    fits: dict[str, Any]
 
 
 @dataclass
@@ -118,11 +128,12 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
         return _out_of_scope(patient, pf, base)
     dp = facts["decision_point"]
     overrides = {o.gate: o.reason for o in patient.gate_overrides}
+    ctx = _Context(pf, overrides, gate_verdicts(kb.safety.gates, facts), {})
     unknown: list[str] = []
     candidates: list[_Candidate] = []
     excluded: list[Excluded] = []
     for rule in (o for d in kb.decisions.values() if dp in d.decision_points for o in d.options):
-        cand, excl = _evaluate(rule, kb, cache, pf, overrides, unknown)
+        cand, excl = _evaluate(rule, kb, cache, ctx, unknown)
         if cand is not None:
             candidates.append(cand)
         if excl is not None:
@@ -154,27 +165,32 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
     )
 
 
-def _evaluate(rule: OptionRule, kb: KnowledgeBase, cache: _Cache, pf: PatientFacts,
-              overrides: Mapping[str, str], unknown: list[str]) -> tuple[_Candidate | None, Excluded | None]:
+def _criterion(c: Any, facts: Mapping[str, Any]) -> tuple[Criterion, bool | None, Any]:
+    crit, v = evaluate_criterion(c, facts)
+    return crit, v, compile_condition(c.condition)
+
+
+def _evaluate(rule: OptionRule, kb: KnowledgeBase, cache: _Cache, ctx: _Context,
+              unknown: list[str]) -> tuple[_Candidate | None, Excluded | None]:
+    pf = ctx.pf
     facts = pf.values
     reg = WorkingRegimen.build(kb.regimens[rule.regimen], pf.current_regimen)
     criteria: list[Criterion] = []
     not_met: list[str] = []
     requires_unknown = False
     for c in rule.requires:
-        cond = compile_condition(c.condition)
-        v = cond.evaluate(facts)
-        detail = cond.explain(facts)
-        criteria.append(Criterion(id=c.id, text=c.text, status=_status(v), detail=detail, sources=list(c.sources)))
+        crit, v, cond = _criterion(c, facts)
+        criteria.append(crit)
         if v is False:
-            not_met.append(f"{c.text}: not met ({detail})")
+            not_met.append(f"{c.text}: not met ({crit.detail})")
         elif v is None:
             requires_unknown = True
             unknown.extend(cond.unknown_facts(facts))
     if not_met:
         return None, Excluded(regimen_id=reg.id, name=reg.name, components=reg.labels(), reasons=not_met,
                               gates=[rule.id], overridable=False)
-    outcome = apply_gates(kb.safety.gates, reg, facts, exposure_exempt=rule.exposure_exempt, overrides=overrides)
+    outcome = apply_gates(kb.safety.gates, reg, facts, exposure_exempt=rule.exposure_exempt,
+                          overrides=ctx.overrides, verdicts=ctx.verdicts)
     unknown.extend(outcome.unknown_facts)
     if cdk46_without_endocrine(reg):
         outcome.excluded.append("a CDK4/6 inhibitor is always given with endocrine therapy")
@@ -184,10 +200,7 @@ def _evaluate(rule: OptionRule, kb: KnowledgeBase, cache: _Cache, pf: PatientFac
         return None, Excluded(regimen_id=reg.id, name=reg.name, components=reg.labels(),
                               reasons=outcome.excluded, gates=outcome.gate_ids, overridable=outcome.overridable)
     for c in rule.criteria:
-        cond = compile_condition(c.condition)
-        v = cond.evaluate(facts)
-        criteria.append(Criterion(id=c.id, text=c.text, status=_status(v), detail=cond.explain(facts),
-                                  sources=list(c.sources)))
+        criteria.append(_criterion(c, facts)[0])
     category = rule.category.value
     priority = rule.priority
     rationale = list(rule.rationale)
@@ -208,8 +221,12 @@ def _evaluate(rule: OptionRule, kb: KnowledgeBase, cache: _Cache, pf: PatientFac
         category = demote(category)
         warnings.append("A required criterion could not be checked (see criteria marked unknown).")
     rationale.extend(outcome.notes)
-    evidence = [cache.evidence[(ev.trial, ev.role)].model_copy(update={"fit": trial_fit(kb.trials[ev.trial], facts)})
-                for ev in rule.evidence]
+    evidence = []
+    for ev in rule.evidence:
+        fit = ctx.fits.get(ev.trial)
+        if fit is None:
+            fit = ctx.fits[ev.trial] = trial_fit(kb.trials[ev.trial], facts)
+        evidence.append(cache.evidence[(ev.trial, ev.role)].model_copy(update={"fit": fit}))
     option = Option.model_construct(
         rank=1, category=Category(category), regimen_id=reg.id, name=reg.name,
         components=[c.to_component() for c in reg.components], rationale=rationale, evidence=evidence,

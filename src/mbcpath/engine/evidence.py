@@ -78,6 +78,31 @@ def static_evidence(trial: Trial, role: str) -> EvidenceRef:
     )
 
 
+_MEMO: dict[tuple[Any, ...], tuple[Criterion, bool | None]] = {}
+_MEMO_MAX = 100_000
+
+
+def evaluate_criterion(crit: Any, facts: Mapping[str, Any]) -> tuple[Criterion, bool | None]:
+    """Evaluate a KB criterion (``id``, ``text``, ``condition``, ``sources``) for these facts.
+
+    Results are memoised on the values of the facts the condition reads, so a cohort with
+    recurring fact patterns builds each explanation once; the returned objects are shared
+    and must not be mutated.
+    """
+    cond = compile_condition(crit.condition)
+    key = (crit.id, crit.text, crit.condition, tuple(crit.sources), tuple(facts.get(f) for f in cond.facts))
+    hit = _MEMO.get(key)
+    if hit is not None:
+        return hit
+    v = cond.evaluate(facts)
+    out = (Criterion.model_construct(id=crit.id, text=crit.text, status=_status(v), detail=cond.explain(facts),
+                                     sources=list(crit.sources)), v)
+    if len(_MEMO) >= _MEMO_MAX:
+        _MEMO.clear()
+    _MEMO[key] = out
+    return out
+
+
 def trial_fit(trial: Trial, facts: Mapping[str, Any]) -> TrialFit:
     """Evaluate the trial's checkable eligibility criteria for this patient.
 
@@ -89,18 +114,16 @@ def trial_fit(trial: Trial, facts: Mapping[str, Any]) -> TrialFit:
     for c in trial.eligibility:
         if c.condition is None:
             continue
-        cond = compile_condition(c.condition)
-        v = cond.evaluate(facts)
+        crit, v = evaluate_criterion(c, facts)
         verdicts.append(v)
-        crits.append(Criterion(id=c.id, text=c.text, status=_status(v), detail=cond.explain(facts),
-                               sources=list(c.sources)))
+        crits.append(crit)
     if any(v is False for v in verdicts):
         fits: bool | None = False
     elif any(v is None for v in verdicts) or not verdicts:
         fits = None
     else:
         fits = True
-    return TrialFit(fits=fits, criteria=crits)
+    return TrialFit.model_construct(fits=fits, criteria=crits)
 
 
 def _status(v: bool | None) -> str:

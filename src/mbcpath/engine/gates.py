@@ -68,10 +68,21 @@ def _matches(sel: Selector, reg: WorkingRegimen, current: frozenset[str]) -> lis
     return hits
 
 
+def gate_verdicts(gates: list[Gate], facts: Mapping[str, Any]) -> dict[str, bool | None]:
+    """Evaluate each condition gate's ``when`` once per patient."""
+    return {g.id: compile_condition(g.when).evaluate(facts) for g in gates if g.when is not None}
+
+
 def apply_gates(gates: list[Gate], reg: WorkingRegimen, facts: Mapping[str, Any], *,
-                exposure_exempt: bool, overrides: Mapping[str, str]) -> GateOutcome:
-    """Run every gate over ``reg`` (mutating its components for choice filters)."""
+                exposure_exempt: bool, overrides: Mapping[str, str],
+                verdicts: Mapping[str, bool | None] | None = None) -> GateOutcome:
+    """Run every gate over ``reg`` (mutating its components for choice filters).
+
+    ``verdicts`` (from :func:`gate_verdicts`) avoids re-evaluating gate conditions per regimen.
+    """
     out = GateOutcome()
+    if verdicts is None:
+        verdicts = gate_verdicts(gates, facts)
     current: frozenset[str] = facts.get("current_drugs") or frozenset()
     for g in gates:
         if g.kind == "exposure":
@@ -87,7 +98,10 @@ def apply_gates(gates: list[Gate], reg: WorkingRegimen, facts: Mapping[str, Any]
                 out.gate_ids.append(g.id)
                 out.overridable = False
         else:
-            _condition_gate(g, reg, facts, current, out, overrides)
+            verdict = verdicts.get(g.id)
+            if verdict is False or (verdict is None and not g.if_unknown):
+                continue
+            _condition_gate(g, verdict, reg, facts, current, out, overrides)
     return out
 
 
@@ -138,20 +152,15 @@ def _remove(g: Gate, reg: WorkingRegimen, unavailable: set[str], out: GateOutcom
         out.overridable = False
 
 
-def _condition_gate(g: Gate, reg: WorkingRegimen, facts: Mapping[str, Any], current: frozenset[str],
-                    out: GateOutcome, overrides: Mapping[str, str]) -> None:
+def _condition_gate(g: Gate, verdict: bool | None, reg: WorkingRegimen, facts: Mapping[str, Any],
+                    current: frozenset[str], out: GateOutcome, overrides: Mapping[str, str]) -> None:
     hits = _matches(g.applies_to, reg, current)
     if not hits:
         return
-    assert g.when is not None
-    cond = compile_condition(g.when)
-    verdict = cond.evaluate(facts)
     if verdict is None:
-        if g.if_unknown:
+        if g.if_unknown and g.when is not None:
             out.warnings.append(g.if_unknown)
-            out.unknown_facts.extend(cond.unknown_facts(facts))
-        return
-    if not verdict:
+            out.unknown_facts.extend(compile_condition(g.when).unknown_facts(facts))
         return
     message = _fmt(g.message, facts, hits)
     if g.effect == "exclude":
