@@ -172,3 +172,12 @@ def test_kb_validate_rejects_a_hard_stop_backed_only_by_unverified_sources(tmp_p
     res = run_cli("kb", "validate", str(kb))
     assert res.returncode == 1
     assert "qtcf-ribociclib" in res.stderr and "verified" in res.stderr
+
+
+def test_kb_readme_manifest_matches_the_kb(kb):
+    """kb/README.md's manifest table is the one `mbcpath kb manifest` generates from this release."""
+    from mbcpath.kb.manifest import BEGIN, END, manifest_table
+
+    text = (ROOT / "kb" / "README.md").read_text()
+    table = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    assert table == manifest_table(kb)
