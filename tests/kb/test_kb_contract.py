@@ -167,7 +167,7 @@ def test_kb_validate_rejects_a_hard_stop_backed_only_by_unverified_sources(tmp_p
     f = kb / "decisions" / "safety.yaml"
     data = yaml.safe_load(f.read_text())
     gate = next(g for g in data["gates"] if g["id"] == "qtcf-ribociclib")
-    gate["sources"] = ["HASSETT-2020"]
+    gate["sources"] = ["CLEO-MEM"]
     f.write_text(yaml.safe_dump(data, sort_keys=False))
     res = run_cli("kb", "validate", str(kb))
     assert res.returncode == 1
