@@ -67,7 +67,12 @@ def render_text(rec: Recommendation, console: Console) -> None:
     if rec.excluded:
         t = Table(title="Considered and excluded", title_justify="left", show_lines=False)
         t.add_column("regimen")
+        t.add_column("kind")
         t.add_column("why not")
-        for e in rec.excluded:
-            t.add_row(e.name or e.regimen_id, "; ".join(e.reasons))
+        order = {"safety": 0, "exposure": 1, "availability": 2, "not_indicated": 3}
+        for e in sorted(rec.excluded, key=lambda e: order[e.kind]):
+            kind = {"safety": "[bold red]hard stop[/]" + (" (overridable)" if e.overridable else ""),
+                    "exposure": "[red]progressed on[/]", "availability": "formulary",
+                    "not_indicated": "[dim]not indicated[/]"}[e.kind]
+            t.add_row(e.name or e.regimen_id, kind, "; ".join(e.reasons))
         console.print(t)

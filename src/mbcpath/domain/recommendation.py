@@ -159,6 +159,11 @@ class Excluded(_Out):
     components: list[str] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
     gates: list[str] = Field(default_factory=list, description="ids of the safety gates or rules that fired")
+    kind: Literal["safety", "exposure", "availability", "not_indicated"] = Field(
+        "not_indicated",
+        description="safety: a hard stop; exposure: progressed on a component; availability: formulary; "
+                    "not_indicated: a required criterion of the rule is not met",
+    )
     overridable: bool = Field(False, description="a documented clinician override can lift the stop")
 
 

@@ -29,7 +29,7 @@ from mbcpath.domain.recommendation import (
     Recommendation,
 )
 from mbcpath.engine.evidence import evaluate_criterion, static_evidence, trial_fit
-from mbcpath.engine.gates import apply_gates, cdk46_without_endocrine, demote, gate_verdicts
+from mbcpath.engine.gates import apply_gates, cdk46_without_endocrine, demote, gate_verdicts, main_kind
 from mbcpath.engine.regimens import WorkingRegimen
 from mbcpath.facts.derive import PatientFacts, derive_facts
 from mbcpath.kb.loader import KnowledgeBase, load_kb
@@ -195,10 +195,12 @@ def _evaluate(rule: OptionRule, kb: KnowledgeBase, cache: _Cache, ctx: _Context,
     if cdk46_without_endocrine(reg):
         outcome.excluded.append("a CDK4/6 inhibitor is always given with endocrine therapy")
         outcome.gate_ids.append("cdk46-needs-endocrine")
+        outcome.kinds.append("safety")
         outcome.overridable = False
     if outcome.excluded:
         return None, Excluded(regimen_id=reg.id, name=reg.name, components=reg.labels(),
-                              reasons=outcome.excluded, gates=outcome.gate_ids, overridable=outcome.overridable)
+                              reasons=outcome.excluded, gates=outcome.gate_ids, overridable=outcome.overridable,
+                              kind=main_kind(outcome.kinds))
     for c in rule.criteria:
         criteria.append(_criterion(c, facts)[0])
     category = rule.category.value

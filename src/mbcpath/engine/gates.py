@@ -27,6 +27,7 @@ class GateOutcome:
 
     excluded: list[str] = field(default_factory=list)
     gate_ids: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
     overridable: bool = True
     warnings: list[str] = field(default_factory=list)
     demoted: bool = False
@@ -96,6 +97,7 @@ def apply_gates(gates: list[Gate], reg: WorkingRegimen, facts: Mapping[str, Any]
             if blocked:
                 out.excluded.append(_fmt(g.message, facts, blocked))
                 out.gate_ids.append(g.id)
+                out.kinds.append("availability")
                 out.overridable = False
         else:
             verdict = verdicts.get(g.id)
@@ -129,6 +131,7 @@ def _exposure(g: Gate, reg: WorkingRegimen, facts: Mapping[str, Any], out: GateO
     if blocked:
         out.excluded.append(_fmt(g.message, facts, blocked))
         out.gate_ids.append(g.id)
+        out.kinds.append("exposure")
         out.overridable = False
 
 
@@ -149,6 +152,7 @@ def _remove(g: Gate, reg: WorkingRegimen, unavailable: set[str], out: GateOutcom
     if blocked:
         out.excluded.append(_fmt(g.message, facts, blocked))
         out.gate_ids.append(g.id)
+        out.kinds.append("availability")
         out.overridable = False
 
 
@@ -169,6 +173,7 @@ def _condition_gate(g: Gate, verdict: bool | None, reg: WorkingRegimen, facts: M
             return
         out.excluded.append(message)
         out.gate_ids.append(g.id)
+        out.kinds.append("safety")
         out.overridable = out.overridable and g.overridable
     elif g.effect == "warn":
         out.warnings.append(message)
@@ -185,6 +190,14 @@ def cdk46_without_endocrine(reg: WorkingRegimen) -> bool:
     """A CDK4/6 inhibitor is always given with endocrine therapy (domain.md section 4.2)."""
     classes = reg.classes()
     return DrugClass.CDK46_INHIBITOR in classes and not (classes & ENDOCRINE_CLASSES)
+
+
+_KIND_ORDER = ("safety", "exposure", "availability", "not_indicated")
+
+
+def main_kind(kinds: list[str]) -> str:
+    """The most important reason kind (a hard safety stop outranks the others)."""
+    return min(kinds, key=_KIND_ORDER.index) if kinds else "not_indicated"
 
 
 def demote(category: str) -> str:
