@@ -18,7 +18,8 @@ def check(expect: dict, rec: Recommendation) -> list[str]:
     fails: list[str] = []
     opts = rec.options
     top = opts[0] if opts else None
-    if "decision_point" in expect and (rec.decision_point is None or rec.decision_point.value != expect["decision_point"]):
+    got_dp = rec.decision_point.value if rec.decision_point else None
+    if "decision_point" in expect and got_dp != expect["decision_point"]:
         fails.append(f"decision_point {rec.decision_point} != {expect['decision_point']}")
     if "top_has_any" in expect:
         if top is None or not any(contains_all(top, s) for s in expect["top_has_any"]):

@@ -53,7 +53,9 @@ def read_patient_file(path: Path):  # type: ignore[no-untyped-def]
 @app.command()
 def recommend(
     file: Annotated[Path, typer.Argument(help="patient JSON file (the contract's patient)")],
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="json (the contract) or text")] = OutputFormat.text,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="json (the contract) or text")] = (
+        OutputFormat.text
+    ),
 ) -> None:
     """Rank the options for one patient at the decision point."""
     from mbcpath.engine import recommend as run
@@ -74,7 +76,9 @@ def recommend(
 
 
 @kb_app.command("validate")
-def kb_validate(path: Annotated[Path | None, typer.Argument(help="KB folder (default: the shipped KB)")] = None) -> None:
+def kb_validate(
+    path: Annotated[Path | None, typer.Argument(help="KB folder (default: the shipped KB)")] = None,
+) -> None:
     """Validate every KB file and cross-reference; exit 1 on the first failing file."""
     from mbcpath.kb.loader import default_kb_path, load_kb_from
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -15,7 +15,7 @@ _STATUS = {"met": "[green]met[/]", "not_met": "[red]not met[/]", "unknown": "[ye
 
 
 def _option_panel(o: Option) -> Panel:
-    parts: list[object] = []
+    parts: list[RenderableType] = []
     comps = " + ".join(
         (c.drug or (f"{c.name} ({' / '.join(c.choices)})" if c.choices else (c.name or c.drug_class.value)))
         for c in o.components

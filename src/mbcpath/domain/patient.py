@@ -137,7 +137,8 @@ class Treatment(_Strict):
         if self.setting is not Setting.METASTATIC and self.phase is not None:
             raise _at("phase", self.phase.value, "phase applies to metastatic treatments only")
         if self.ended_months_ago is None and self.stop_reason is not None:
-            raise _at("stop_reason", self.stop_reason.value, "given for an ongoing treatment (ended_months_ago is null)")
+            raise _at("stop_reason", self.stop_reason.value,
+                      "given for an ongoing treatment (ended_months_ago is null)")
         return self
 
 
@@ -182,7 +183,7 @@ class Patient(_Strict):
     neuropathy_grade: int | None = Field(None, ge=0, le=4)
     pregnant: bool | None = None
     treatments: list[Treatment] = Field(default_factory=list)
-    preferences: Preferences = Field(default_factory=Preferences)
+    preferences: Preferences = Field(default_factory=lambda: Preferences())
     unavailable_drugs: list[str] = Field(default_factory=list, description="local formulary gaps")
     available_drugs: list[str] = Field(
         default_factory=list,

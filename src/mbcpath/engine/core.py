@@ -29,7 +29,15 @@ from mbcpath.domain.recommendation import (
     Recommendation,
 )
 from mbcpath.engine.evidence import evaluate_criterion, static_evidence, trial_fit
-from mbcpath.engine.gates import apply_gates, cdk46_without_endocrine, demote, gate_verdicts, main_kind
+from mbcpath.engine.gates import (
+    MESSAGE_VALUES_KEY,
+    apply_gates,
+    cdk46_without_endocrine,
+    demote,
+    format_values,
+    gate_verdicts,
+    main_kind,
+)
 from mbcpath.engine.regimens import WorkingRegimen
 from mbcpath.facts.derive import PatientFacts, derive_facts
 from mbcpath.kb.loader import KnowledgeBase, load_kb
@@ -91,10 +99,6 @@ def _cache(kb: KnowledgeBase) -> _Cache:
     return c
 
 
-def _status(v: bool | None) -> str:
-    return "unknown" if v is None else ("met" if v else "not_met")
-
-
 def _shown(facts: Mapping[str, Any]) -> dict[str, object]:
     out: dict[str, object] = {}
     for k in _SHOWN_FACTS:
@@ -123,6 +127,7 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
     cache = _cache(kb)
     pf = derive_facts(patient)
     facts = pf.values
+    facts[MESSAGE_VALUES_KEY] = format_values(facts)
     base = {"patient_id": patient.id, "kb_release": kb.release.kb_release, "engine_version": __version__}
     if facts["her2_status"] != "positive":
         return _out_of_scope(patient, pf, base)
@@ -159,6 +164,14 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
             conflicts.append(f"{n.text} (Sources: {', '.join(n.sources)})")
         elif v is None:
             unknown.extend(cond.unknown_facts(facts))
+    if not options:
+        stops = sorted({g for e in excluded if e.kind == "safety" for g in e.gates})
+        conflicts.append(
+            f"No regimen of KB release {kb.release.kb_release} passes the safety gates, exposure rule and formulary "
+            f"for this patient at this decision point (hard stops: {', '.join(stops) or 'none'}; see excluded). "
+            "This needs individual specialist review; overridable stops can be lifted with a documented "
+            "gate_overrides entry."
+        )
     return Recommendation(
         **base, decision_point=DecisionPoint(dp), out_of_scope=None, options=options, excluded=excluded,
         conflicts=conflicts, missing_data=_missing(kb, facts, unknown), facts=_shown(facts),

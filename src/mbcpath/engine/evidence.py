@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mbcpath.domain.recommendation import Criterion, EndpointSummary, EvidenceRef, TrialFit
+from mbcpath.domain.recommendation import Criterion, EndpointSummary, EvidenceRef, Status, TrialFit
 from mbcpath.kb.models import Endpoint, Trial
 from mbcpath.rules.conditions import compile_condition
 
@@ -126,5 +126,5 @@ def trial_fit(trial: Trial, facts: Mapping[str, Any]) -> TrialFit:
     return TrialFit.model_construct(fits=fits, criteria=crits)
 
 
-def _status(v: bool | None) -> str:
+def _status(v: bool | None) -> Status:
     return "unknown" if v is None else ("met" if v else "not_met")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from mbcpath.domain.drugs import DRUG_CLASSES, ENDOCRINE_CLASSES, DrugClass
 from mbcpath.engine.regimens import WorkingComponent, WorkingRegimen
@@ -35,14 +35,26 @@ class GateOutcome:
     unknown_facts: list[str] = field(default_factory=list)
 
 
+MESSAGE_VALUES_KEY = "__format_values__"
+
+
 def _fmt(message: str, facts: Mapping[str, Any], drugs: list[str] | None = None) -> str:
-    values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in facts.items()
-              if isinstance(v, (int, float, str))}
-    values["drugs"] = ", ".join(drugs or [])
+    """Fill ``{fact}`` and ``{drugs}`` placeholders of a gate message."""
+    if "{" not in message:
+        return message
+    values = facts.get(MESSAGE_VALUES_KEY)
+    if values is None:
+        values = format_values(facts)
     try:
-        return message.format(**values)
+        return message.format(**values, drugs=", ".join(drugs or []))
     except (KeyError, IndexError, ValueError):
         return message
+
+
+def format_values(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Scalar facts formatted for messages (numbers without trailing zeros)."""
+    return {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in facts.items()
+            if isinstance(v, (int, float, str)) and k != MESSAGE_VALUES_KEY}
 
 
 def _matches(sel: Selector, reg: WorkingRegimen, current: frozenset[str]) -> list[str]:
@@ -182,7 +194,18 @@ def _condition_gate(g: Gate, verdict: bool | None, reg: WorkingRegimen, facts: M
         out.warnings.append(message)
     elif g.effect == "add_component" and g.component is not None:
         if not any(c.drug_class is g.component.drug_class for c in reg.components):
-            reg.components.append(WorkingComponent.from_spec(g.component))
+            added = WorkingComponent.from_spec(g.component)
+            unavailable = facts.get("unavailable_drugs") or frozenset()
+            if added.choices:
+                added.choices = [d for d in added.choices if d not in unavailable]
+            if not added.drugs() or (added.drug is not None and added.drug in unavailable):
+                out.excluded.append(f"{message}, but no {g.component.name or g.component.drug_class.value} "
+                                    "is available on the local formulary")
+                out.gate_ids.append(g.id)
+                out.kinds.append("availability")
+                out.overridable = False
+                return
+            reg.components.append(added)
             out.notes.append(message)
 
 
@@ -192,12 +215,14 @@ def cdk46_without_endocrine(reg: WorkingRegimen) -> bool:
     return DrugClass.CDK46_INHIBITOR in classes and not (classes & ENDOCRINE_CLASSES)
 
 
-_KIND_ORDER = ("safety", "exposure", "availability", "not_indicated")
+ExclusionKind = Literal["safety", "exposure", "availability", "not_indicated"]
+_KIND_ORDER: tuple[ExclusionKind, ...] = ("safety", "exposure", "availability", "not_indicated")
 
 
-def main_kind(kinds: list[str]) -> str:
+def main_kind(kinds: list[str]) -> ExclusionKind:
     """The most important reason kind (a hard safety stop outranks the others)."""
-    return min(kinds, key=_KIND_ORDER.index) if kinds else "not_indicated"
+    ranked = [k for k in _KIND_ORDER if k in kinds]
+    return ranked[0] if ranked else "not_indicated"
 
 
 def demote(category: str) -> str:

@@ -255,4 +255,8 @@ def _decision_point(p: Patient, v: dict[str, Any], lines: dict[int, list[Treatme
         return "cns_event"
     if latest_progressed:
         return _line_name(max_line + 1 + offset)
+    if max_line >= 2:
+        notes.append(f"line {max_line} is ongoing without progression: the options of that line are shown; "
+                     "continuing the current regimen is appropriate while it works")
+        return _line_name(max_line + offset)
     return "maintenance"

@@ -167,9 +167,9 @@ def _cross_check(kb: KnowledgeBase) -> None:
 
     for r in kb.regimens.values():
         need_sources(f"regimens/{r.id}", r.safety.sources)
-        for t in r.trials:
-            if t not in kb.trials:
-                problems.append(f"regimens/{r.id}: unknown trial {t!r}")
+        for trial_id in r.trials:
+            if trial_id not in kb.trials:
+                problems.append(f"regimens/{r.id}: unknown trial {trial_id!r}")
     for t in kb.trials.values():
         where = f"trials/{t.id}"
         need_sources(where, t.sources)
@@ -201,19 +201,19 @@ def _cross_check(kb: KnowledgeBase) -> None:
             for ev in o.evidence:
                 if ev.trial not in kb.trials:
                     problems.append(f"{where}: unknown trial {ev.trial!r}")
-            for s in o.guidelines:
-                if s not in statements:
-                    problems.append(f"{where}: unknown guideline statement {s!r}")
+            for sid in o.guidelines:
+                if sid not in statements:
+                    problems.append(f"{where}: unknown guideline statement {sid!r}")
             need_sources(where, o.sources)
-            for c in (*o.requires, *o.criteria):
-                need_sources(where, c.sources)
-            for a in o.adjustments:
-                need_sources(where, a.sources)
-    for g in kb.safety.gates:
-        need_sources(f"safety#{g.id}", g.sources)
-        if g.effect == "exclude" and g.kind in ("condition", "exposure") and not any(kb.sources.get(k, Source(url="x", verified=False)).verified
-                                             for k in g.sources):
-            problems.append(f"safety#{g.id}: a hard stop must cite at least one verified source")
+            for crit in (*o.requires, *o.criteria):
+                need_sources(where, crit.sources)
+            for adj in o.adjustments:
+                need_sources(where, adj.sources)
+    for gate in kb.safety.gates:
+        need_sources(f"safety#{gate.id}", gate.sources)
+        verified = any(kb.sources[k].verified for k in gate.sources if k in kb.sources)
+        if gate.effect == "exclude" and gate.kind in ("condition", "exposure") and not verified:
+            problems.append(f"safety#{gate.id}: a hard stop must cite at least one verified source")
     for n in kb.notes.conflicts:
         need_sources(f"notes#{n.id}", n.sources)
     if problems:

@@ -381,7 +381,7 @@ class Gate(_KB):
     title: str
     kind: Literal["condition", "exposure", "formulary", "restricted"] = "condition"
     when: ConditionText | None = None
-    applies_to: Selector = Field(default_factory=Selector)
+    applies_to: Selector = Field(default_factory=lambda: Selector())
     effect: Literal["exclude", "warn", "demote", "add_component"]
     message: str
     if_unknown: str | None = Field(None, description="warning when the condition cannot be evaluated")

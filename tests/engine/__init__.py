@@ -1,0 +1,1 @@
+"""Engine tests: properties, exact rule boundaries, rule liveness, SQL parity."""
