@@ -23,7 +23,7 @@ def examples_dir() -> Path:
 
 def run_demo(console: Console) -> None:
     """Recommend at each decision point of the seed case and print the answers."""
-    from mbcpath.cli.main import read_patient_file
+    from mbcpath.cli.common import read_patient_file
     from mbcpath.cli.render import render_text
     from mbcpath.engine import recommend
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from mbcpath.cli.common import OutputFormat, fail, read_patient_file
 from mbcpath.errors import InputError, KnowledgeBaseError, MbcpathError
 
 app = typer.Typer(help="mbcpath: evidence-grounded decision support for HER2-positive metastatic breast cancer "
@@ -23,31 +23,6 @@ kb_app = typer.Typer(help="Inspect and validate the knowledge base.", no_args_is
 schema_app = typer.Typer(help="Export the JSON Schema of the exchange contract.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(schema_app, name="schema")
-
-
-class OutputFormat(StrEnum):
-    json = "json"
-    text = "text"
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    sys.stderr.write(message.replace("\n", " ") + "\n")
-    return typer.Exit(code)
-
-
-def read_patient_file(path: Path):  # type: ignore[no-untyped-def]
-    """Read and validate a patient JSON file (raises InputError)."""
-    from mbcpath.domain.validation import load_json_text, parse_patient
-    from mbcpath.errors import Issue
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(Issue(str(path), None, f"cannot read file: {err.strerror}"), subject="file") from None
-    data = load_json_text(text, source=str(path))
-    if isinstance(data, dict) and "patient" in data and "age_years" not in data:
-        data = data["patient"]  # a vignette file: {"id", "patient", "expect"}
-    return parse_patient(data)
 
 
 @app.command()
@@ -64,9 +39,9 @@ def recommend(
         patient = read_patient_file(file)
         rec = run(patient)
     except InputError as err:
-        raise _fail(err.one_line()) from None
+        raise fail(err.one_line()) from None
     except MbcpathError as err:
-        raise _fail(f"error: {err}", 1) from None
+        raise fail(f"error: {err}", 1) from None
     if fmt is OutputFormat.json:
         sys.stdout.write(rec.to_json() + "\n")
     else:
@@ -129,7 +104,7 @@ def kb_show(
     try:
         tr = kb.trial(trial)
     except KeyError:
-        raise _fail(f"unknown trial {trial!r}; try 'mbcpath kb list'", 2) from None
+        raise fail(f"unknown trial {trial!r}; try 'mbcpath kb list'", 2) from None
     if fmt is OutputFormat.json:
         sys.stdout.write(tr.model_dump_json(indent=2, by_alias=True) + "\n")
         return
@@ -195,7 +170,7 @@ def serve(
     try:
         from mbcpath.web.server import serve as run_server
     except ImportError as err:
-        raise _fail(f"the web app needs the 'web' extra: pip install 'mbcpath[web]' ({err})", 1) from None
+        raise fail(f"the web app needs the 'web' extra: pip install 'mbcpath[web]' ({err})", 1) from None
     run_server(host=host, port=port)
 
 

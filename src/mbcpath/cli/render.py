@@ -16,10 +16,7 @@ _STATUS = {"met": "[green]met[/]", "not_met": "[red]not met[/]", "unknown": "[ye
 
 def _option_panel(o: Option) -> Panel:
     parts: list[RenderableType] = []
-    comps = " + ".join(
-        (c.drug or (f"{c.name} ({' / '.join(c.choices)})" if c.choices else (c.name or c.drug_class.value)))
-        for c in o.components
-    )
+    comps = " + ".join(c.label() for c in o.components)
     parts.append(Text.from_markup(f"[bold]{comps}[/]"))
     for r in o.rationale:
         parts.append(Text(f"  • {r}"))

@@ -9,37 +9,14 @@ the value and the rule; other model or KB failures exit with status 1.
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from mbcpath.cli.common import OutputFormat, fail, read_patient_file
+
 __all__ = ["register"]
-
-
-class Fmt(StrEnum):
-    json = "json"
-    text = "text"
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    sys.stderr.write(" ".join(str(message).split()) + "\n")
-    return typer.Exit(code)
-
-
-def _read_patient(path: Path) -> Any:
-    from mbcpath.domain.validation import load_json_text, parse_patient
-    from mbcpath.errors import InputError, Issue
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(Issue(str(path), None, f"cannot read file: {err.strerror}"), subject="file") from None
-    data = load_json_text(text, source=str(path))
-    if isinstance(data, dict) and "patient" in data and "age_years" not in data:
-        data = data["patient"]  # a vignette: {"id", "patient", "expect"}
-    return parse_patient(data)
 
 
 def reconstruct_cmd(
@@ -57,11 +34,11 @@ def reconstruct_cmd(
         tr, nr = read_nar_csv(at_risk)
         rec = reconstruct(t, s, tr, nr, total_events=events, where=str(curve))
     except ModelError as err:
-        raise _fail(str(err)) from None
+        raise fail(str(err)) from None
     try:
         write_ipd_csv(rec, out)
     except OSError as err:
-        raise _fail(f"{out}: cannot write ({err.strerror})", 1) from None
+        raise fail(f"{out}: cannot write ({err.strerror})", 1) from None
     sys.stdout.write(f"{out}: {rec.summary()}\n")
     for note in rec.notes:
         sys.stderr.write(f"note: {note}\n")
@@ -69,18 +46,18 @@ def reconstruct_cmd(
 
 def project_cmd(
     file: Annotated[Path, typer.Argument(help="patient JSON file (the contract's patient)")],
-    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="json or text")] = Fmt.text,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="json or text")] = OutputFormat.text,
     plot: Annotated[Path | None, typer.Option("--plot", help="write PFS curves to OUT.html or OUT.png")] = None,
 ) -> None:
     """Project PFS and OS (with 95% bands) for each recommended option."""
     from mbcpath.errors import InputError, MbcpathError
 
     try:
-        patient = _read_patient(file)
+        patient = read_patient_file(file)
     except InputError as err:
-        raise _fail(err.one_line()) from None
+        raise fail(err.one_line()) from None
     if plot is not None and plot.suffix.lower() not in (".html", ".htm", ".png"):
-        raise _fail(f"--plot = {str(plot)!r}: the file must end in .html or .png")
+        raise fail(f"--plot = {str(plot)!r}: the file must end in .html or .png")
     try:
         from mbcpath.engine import recommend
         from mbcpath.kb import load_kb
@@ -94,10 +71,10 @@ def project_cmd(
 
             write_figure(proj, plot)
     except InputError as err:
-        raise _fail(err.one_line()) from None
+        raise fail(err.one_line()) from None
     except MbcpathError as err:
-        raise _fail(f"error: {err}", 1) from None
-    if fmt is Fmt.json:
+        raise fail(f"error: {err}", 1) from None
+    if fmt is OutputFormat.json:
         sys.stdout.write(proj.to_json() + "\n")
     else:
         _render_projections(proj)
@@ -144,7 +121,7 @@ def _render_projections(proj: Any) -> None:
 
 def mcbs_cmd(
     trial: Annotated[str, typer.Argument(help="trial id or alias, e.g. CLEOPATRA")],
-    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="json or text")] = Fmt.text,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="json or text")] = OutputFormat.text,
 ) -> None:
     """Compute a trial's ESMO-MCBS v1.1 score from its KB endpoint records."""
     from mbcpath.errors import MbcpathError
@@ -157,12 +134,12 @@ def mcbs_cmd(
         try:
             t = kb.trial(trial)
         except KeyError:
-            raise _fail(f"trial = {trial!r}: not in the knowledge base (known: {', '.join(sorted(kb.trials))})") \
+            raise fail(f"trial = {trial!r}: not in the knowledge base (known: {', '.join(sorted(kb.trials))})") \
                 from None
         result = mcbs_for_trial(t)
     except MbcpathError as err:
-        raise _fail(f"error: {err}", 1) from None
-    if fmt is Fmt.json:
+        raise fail(f"error: {err}", 1) from None
+    if fmt is OutputFormat.json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return
     from rich.console import Console

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mbcpath.domain.drugs import KNOWN_DRUGS, unknown_drug_rule
+from mbcpath.domain.her2 import her2_status
 
 Months = Annotated[float, Field(ge=0, le=600, description="months before the decision (>= 0)")]
 
@@ -205,8 +206,8 @@ class Patient(_Strict):
     @model_validator(mode="after")
     def _no_contradictions(self) -> Patient:
         her2 = self.her2
-        implied = _her2_interpretation(her2.ihc, her2.ish)
-        if her2.status is not None and implied is not None and implied != her2.status:
+        implied = her2_status(her2.ihc, her2.ish)
+        if her2.status is not None and implied != "unresolved" and implied != her2.status:
             raise _at("her2.status", her2.status, f"contradicts IHC {her2.ihc} / ISH {her2.ish} "
                       f"(ASCO/CAP reading: {implied})")
         if self.sex is Sex.MALE:
@@ -245,17 +246,6 @@ class Patient(_Strict):
         ):
             raise _at("presentation", "de_novo", "contradicts a (neo)adjuvant treatment in treatments")
         return self
-
-
-def _her2_interpretation(ihc: str | None, ish: str | None) -> str | None:
-    """ASCO/CAP reading of IHC + ISH: 'positive', 'negative' or None (unresolved)."""
-    if ihc == "3+" or ish == "amplified":
-        return "positive"
-    if ish == "not_amplified":
-        return "negative"
-    if ihc in ("0", "1+"):
-        return "negative"
-    return None
 
 
 class _FieldContradiction(ValueError):

@@ -39,6 +39,15 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def component_label(drug: str | None, drug_class: DrugClass, name: str | None, choices: list[str] | None) -> str:
+    """How a component reads: the INN, 'Name (a / b / c)' for a class choice, or its name."""
+    if drug:
+        return drug
+    if choices:
+        return f"{name or drug_class.value} ({' / '.join(choices)})"
+    return name or drug_class.value
+
+
 class Component(_Out):
     """One component of a regimen: a drug, a choice within a class, or local therapy."""
 
@@ -60,11 +69,7 @@ class Component(_Out):
         return out
 
     def label(self) -> str:
-        if self.drug:
-            return self.drug
-        if self.choices:
-            return f"{self.name or self.drug_class.value} ({' / '.join(self.choices)})"
-        return self.name or self.drug_class.value
+        return component_label(self.drug, self.drug_class, self.name, self.choices)
 
 
 class Criterion(_Out):

@@ -206,10 +206,7 @@ def _evaluate(rule: OptionRule, kb: KnowledgeBase, cache: _Cache, ctx: _Context,
                           overrides=ctx.overrides, verdicts=ctx.verdicts)
     unknown.extend(outcome.unknown_facts)
     if cdk46_without_endocrine(reg):
-        outcome.excluded.append("a CDK4/6 inhibitor is always given with endocrine therapy")
-        outcome.gate_ids.append("cdk46-needs-endocrine")
-        outcome.kinds.append("safety")
-        outcome.overridable = False
+        outcome.block("a CDK4/6 inhibitor is always given with endocrine therapy", "cdk46-needs-endocrine", "safety")
     if outcome.excluded:
         return None, Excluded(regimen_id=reg.id, name=reg.name, components=reg.labels(),
                               reasons=outcome.excluded, gates=outcome.gate_ids, overridable=outcome.overridable,

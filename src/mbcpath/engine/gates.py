@@ -9,7 +9,7 @@ Kisqali (ribociclib) prescribing information: start only if QTcF < 450 ms.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,6 +33,13 @@ class GateOutcome:
     demoted: bool = False
     notes: list[str] = field(default_factory=list)
     unknown_facts: list[str] = field(default_factory=list)
+
+    def block(self, reason: str, gate_id: str, kind: str, *, overridable: bool = False) -> None:
+        """Record a stop: the regimen goes to ``excluded`` with this reason."""
+        self.excluded.append(reason)
+        self.gate_ids.append(gate_id)
+        self.kinds.append(kind)
+        self.overridable = self.overridable and overridable
 
 
 MESSAGE_VALUES_KEY = "__format_values__"
@@ -107,10 +114,7 @@ def apply_gates(gates: list[Gate], reg: WorkingRegimen, facts: Mapping[str, Any]
             available = set(facts.get("available_drugs") or ())
             blocked = [d for d in g.restricted_drugs if d in reg.drugs() and d not in available]
             if blocked:
-                out.excluded.append(_fmt(g.message, facts, blocked))
-                out.gate_ids.append(g.id)
-                out.kinds.append("availability")
-                out.overridable = False
+                out.block(_fmt(g.message, facts, blocked), g.id, "availability")
         else:
             verdict = verdicts.get(g.id)
             if verdict is False or (verdict is None and not g.if_unknown):
@@ -119,53 +123,47 @@ def apply_gates(gates: list[Gate], reg: WorkingRegimen, facts: Mapping[str, Any]
     return out
 
 
-def _exposure(g: Gate, reg: WorkingRegimen, facts: Mapping[str, Any], out: GateOutcome) -> None:
-    progressed: frozenset[str] = facts.get("progressed_on") or frozenset()
-    prog_classes = {DRUG_CLASSES[d] for d in progressed}
+def _filter(reg: WorkingRegimen, is_blocked: Callable[[WorkingComponent, str], bool]) -> tuple[list[str], list[str]]:
+    """Drop blocked drugs from class choices; return (blocking components, notes on removed choices)."""
     blocked: list[str] = []
-    for c in list(reg.components):
-        class_level = c.drug_class in g.class_level
-        def is_blocked(d: str, class_level: bool = class_level, c: WorkingComponent = c) -> bool:
-            if d in g.exempt_drugs:
-                return False
-            return d in progressed or (class_level and c.drug_class in prog_classes)
+    removed: list[str] = []
+    for c in reg.components:
         if c.drug is not None:
-            if is_blocked(c.drug):
+            if is_blocked(c, c.drug):
                 blocked.append(c.drug)
         elif c.choices:
-            keep = [d for d in c.choices if not is_blocked(d)]
+            keep = [d for d in c.choices if not is_blocked(c, d)]
             if not keep:
                 blocked.append(c.label())
             elif len(keep) < len(c.choices):
-                out.notes.append(f"{c.name or c.drug_class.value}: {', '.join(set(c.choices) - set(keep))} "
-                                 "removed from the choices (progressed on this drug or class)")
+                removed.append(f"{c.name or c.drug_class.value}: {', '.join(d for d in c.choices if d not in keep)}")
                 c.choices = keep
+    return blocked, removed
+
+
+def _exposure(g: Gate, reg: WorkingRegimen, facts: Mapping[str, Any], out: GateOutcome) -> None:
+    progressed: frozenset[str] = facts.get("progressed_on") or frozenset()
+    prog_classes = {DRUG_CLASSES[d] for d in progressed}
+
+    def is_blocked(c: WorkingComponent, d: str) -> bool:
+        if d in g.exempt_drugs:
+            return False
+        return d in progressed or (c.drug_class in g.class_level and c.drug_class in prog_classes)
+
+    blocked, removed = _filter(reg, is_blocked)
+    out.notes.extend(f"{r} removed from the choices (progressed on this drug or class)" for r in removed)
     if blocked:
-        out.excluded.append(_fmt(g.message, facts, blocked))
-        out.gate_ids.append(g.id)
-        out.kinds.append("exposure")
-        out.overridable = False
+        out.block(_fmt(g.message, facts, blocked), g.id, "exposure")
 
 
 def _remove(g: Gate, reg: WorkingRegimen, unavailable: set[str], out: GateOutcome,
             facts: Mapping[str, Any]) -> None:
     if not unavailable:
         return
-    blocked: list[str] = []
-    for c in reg.components:
-        if c.drug is not None and c.drug in unavailable:
-            blocked.append(c.drug)
-        elif c.choices:
-            keep = [d for d in c.choices if d not in unavailable]
-            if not keep:
-                blocked.append(c.label())
-            elif len(keep) < len(c.choices):
-                c.choices = keep
+    blocked, removed = _filter(reg, lambda c, d: d in unavailable)
+    out.notes.extend(f"{r} removed from the choices (not on the local formulary)" for r in removed)
     if blocked:
-        out.excluded.append(_fmt(g.message, facts, blocked))
-        out.gate_ids.append(g.id)
-        out.kinds.append("availability")
-        out.overridable = False
+        out.block(_fmt(g.message, facts, blocked), g.id, "availability")
 
 
 def _condition_gate(g: Gate, verdict: bool | None, reg: WorkingRegimen, facts: Mapping[str, Any],
@@ -183,10 +181,7 @@ def _condition_gate(g: Gate, verdict: bool | None, reg: WorkingRegimen, facts: M
         if g.overridable and g.id in overrides:
             out.warnings.append(f"Hard stop overridden by the clinician ({overrides[g.id]}): {message}")
             return
-        out.excluded.append(message)
-        out.gate_ids.append(g.id)
-        out.kinds.append("safety")
-        out.overridable = out.overridable and g.overridable
+        out.block(message, g.id, "safety", overridable=g.overridable)
     elif g.effect == "warn":
         out.warnings.append(message)
     elif g.effect == "demote":
@@ -199,11 +194,8 @@ def _condition_gate(g: Gate, verdict: bool | None, reg: WorkingRegimen, facts: M
             if added.choices:
                 added.choices = [d for d in added.choices if d not in unavailable]
             if not added.drugs() or (added.drug is not None and added.drug in unavailable):
-                out.excluded.append(f"{message}, but no {g.component.name or g.component.drug_class.value} "
-                                    "is available on the local formulary")
-                out.gate_ids.append(g.id)
-                out.kinds.append("availability")
-                out.overridable = False
+                out.block(f"{message}, but no {g.component.name or g.component.drug_class.value} "
+                          "is available on the local formulary", g.id, "availability")
                 return
             reg.components.append(added)
             out.notes.append(message)

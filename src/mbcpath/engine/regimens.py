@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mbcpath.domain.drugs import CHEMOTHERAPY_CLASSES, DRUG_CLASSES, ENDOCRINE_CLASSES, DrugClass
-from mbcpath.domain.recommendation import Component
+from mbcpath.domain.recommendation import Component, component_label
 from mbcpath.kb.models import ComponentSpec, Regimen
 
 
@@ -32,11 +32,7 @@ class WorkingComponent:
                                          choices=list(self.choices) if self.choices else None)
 
     def label(self) -> str:
-        if self.drug:
-            return self.drug
-        if self.choices:
-            return f"{self.name or self.drug_class.value} ({' / '.join(self.choices)})"
-        return self.name or self.drug_class.value
+        return component_label(self.drug, self.drug_class, self.name, self.choices)
 
 
 @dataclass

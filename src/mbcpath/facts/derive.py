@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mbcpath.domain.drugs import ANTI_HER2_CLASSES, CHEMOTHERAPY_CLASSES, DRUG_CLASSES, DrugClass
+from mbcpath.domain.her2 import her2_status
 from mbcpath.domain.patient import (
     BrainMetastases,
     MenopausalStatus,
@@ -55,25 +56,6 @@ class PatientFacts:
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
-
-
-def her2_status(ihc: str | None, ish: str | None) -> str:
-    """ASCO/CAP reading: 'positive', 'negative' or 'unresolved'.
-
-    IHC 3+ or ISH amplified is positive; IHC 2+ without a conclusive ISH is
-    unresolved (reflex ISH needed); IHC 0/1+, or ISH not amplified, is negative.
-
-    References
-    ----------
-    Wolff AC et al. J Clin Oncol 2018;36:2105-22; affirmed J Clin Oncol 2023;41:3867-72.
-    """
-    if ihc == "3+" or ish == "amplified":
-        return "positive"
-    if ish == "not_amplified":
-        return "negative"
-    if ihc in ("0", "1+"):
-        return "negative"
-    return "unresolved"
 
 
 def _has_class(drugs: list[str], classes: frozenset[DrugClass] | set[DrugClass]) -> bool:

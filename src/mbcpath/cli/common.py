@@ -1,0 +1,39 @@
+"""Helpers shared by the CLI command modules: output formats, failing, reading a patient file."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    text = "text"
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Write one line to stderr and return the ``typer.Exit`` to raise (2 = bad input)."""
+    sys.stderr.write(" ".join(str(message).split()) + "\n")
+    return typer.Exit(code)
+
+
+def read_patient_file(path: Path) -> Any:
+    """Read and validate a patient JSON file (a vignette file's ``patient`` also works).
+
+    Raises :class:`mbcpath.errors.InputError` naming the file, field, value and rule.
+    """
+    from mbcpath.domain.validation import load_json_text, parse_patient
+    from mbcpath.errors import InputError, Issue
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(Issue(str(path), None, f"cannot read file: {err.strerror}"), subject="file") from None
+    data = load_json_text(text, source=str(path))
+    if isinstance(data, dict) and "patient" in data and "age_years" not in data:
+        data = data["patient"]  # a vignette file: {"id", "patient", "expect"}
+    return parse_patient(data)
