@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	touch $(STAMP)
 
 run: setup  ## the clinician web app + REST API on http://127.0.0.1:8000
-	$(VENV)/bin/mbcpath serve --host 127.0.0.1 --port 8000
+	$(PY) -m mbcpath.web --host 127.0.0.1 --port 8000
 
 demo: setup  ## the clinical summary's case, decision point by decision point
 	$(VENV)/bin/mbcpath demo

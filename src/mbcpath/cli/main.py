@@ -168,7 +168,7 @@ def serve(
 ) -> None:
     """Start the clinician web app and REST API."""
     try:
-        from mbcpath.web.server import serve as run_server
+        from mbcpath.web.app import serve as run_server
     except ImportError as err:
         raise fail(f"the web app needs the 'web' extra: pip install 'mbcpath[web]' ({err})", 1) from None
     run_server(host=host, port=port)

@@ -1,0 +1,188 @@
+"""The app factory: middleware, routers, templates, static files, OpenAPI, and the runner.
+
+Privacy by default: no patient data is stored; the request body is never logged;
+uvicorn's access log is off unless ``MBCPATH_WEB_ACCESS_LOG=1`` (it then logs
+method, path and status only); CORS is off unless an allow-list is configured.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from mbcpath import __version__
+from mbcpath.errors import MbcpathError
+from mbcpath.web import problems
+from mbcpath.web.middleware import BodyLimitMiddleware, InternalErrorMiddleware, SecurityHeadersMiddleware
+from mbcpath.web.routers import (
+    docs,
+    health,
+    kb,
+    pages,
+    patient_ui,
+    projections,
+    recommendations,
+    regimens,
+    schema,
+    trials,
+    trials_ui,
+)
+from mbcpath.web.settings import Settings
+
+log = logging.getLogger("mbcpath.web")
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """\
+Evidence-grounded decision support for HER2-positive metastatic breast cancer.
+
+**Not a medical device**: every answer supports, and does not replace, a clinician's judgement,
+and shows its basis (trials, guideline statements, criteria met / not met / unknown) so that it
+can be reviewed independently. Nothing sent to this API is stored.
+
+Errors are problem details (RFC 9457, `application/problem+json`) with `errors: [{field, value, rule}]`.
+"""
+
+
+def plotly_js_path() -> Path | None:
+    """``plotly.min.js`` shipped in the plotly Python package's ``package_data`` (found without importing plotly)."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for loc in spec.submodule_search_locations:
+        p = Path(loc) / "package_data" / "plotly.min.js"
+        if p.is_file():
+            return p
+    return None
+
+
+def _kb_context(request: Request) -> dict[str, Any]:
+    """Every page shows the KB release; a KB that fails to load shows as unavailable."""
+    from mbcpath.kb import load_kb
+
+    settings: Settings = request.app.state.settings
+    try:
+        kb_obj = load_kb(settings.kb_path)
+    except MbcpathError:
+        return {"kb": None, "kb_release": "unavailable", "version": __version__}
+    return {"kb": kb_obj, "kb_release": kb_obj.release.kb_release, "version": __version__}
+
+
+def make_templates() -> Jinja2Templates:
+    from mbcpath.web import presenters
+
+    templates = Jinja2Templates(directory=str(TEMPLATES), context_processors=[_kb_context])
+    env = templates.env
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    presenters.register(env)
+    return templates
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from mbcpath.kb import load_kb
+
+    try:  # warm the cache so the first request is fast; a broken KB answers 503 per request
+        load_kb(app.state.settings.kb_path)
+    except MbcpathError as err:
+        log.warning("knowledge base did not load at start-up: %s", str(err)[:300])
+    yield
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ASGI app. ``settings`` default: :meth:`Settings.from_env`."""
+    settings = settings or Settings.from_env()
+    app = FastAPI(
+        title="mbcpath API", version=__version__, description=DESCRIPTION, lifespan=_lifespan,
+        docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
+        openapi_url="/openapi.json" if settings.docs else None,
+    )
+    app.state.settings = settings
+    app.state.templates = make_templates()
+    problems.install(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (health, recommendations, projections, trials, regimens, kb, schema):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health.router, include_in_schema=False)  # unversioned /healthz for probes
+
+    plotly_path = plotly_js_path()
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    async def plotly_js() -> Response:
+        if plotly_path is None:
+            return Response("/* plotly is not installed: pip install 'mbcpath[survival]' */",
+                            media_type="text/javascript", status_code=404)
+        return FileResponse(plotly_path, media_type="text/javascript",
+                            headers={"cache-control": "public, max-age=86400"})
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    for module in (pages, patient_ui, trials_ui):
+        app.include_router(module.router, include_in_schema=False)
+    if settings.docs:
+        app.include_router(docs.router, include_in_schema=False)
+    app.state.has_plotly = plotly_path is not None
+
+    def custom_openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        _add_patient_schema(spec)
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = custom_openapi  # type: ignore[method-assign]
+
+    app.add_middleware(InternalErrorMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["content-type"], allow_credentials=False, max_age=600)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
+    return app
+
+
+def _add_patient_schema(spec: dict[str, Any]) -> None:
+    """Put the contract's Patient schema (and its parts) into ``components.schemas``."""
+    from mbcpath.domain.patient import Patient
+
+    schema = Patient.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    comps = spec.setdefault("components", {}).setdefault("schemas", {})
+    for name, d in defs.items():
+        comps.setdefault(name, d)
+    comps["Patient"] = schema
+
+
+def serve(host: str | None = None, port: int | None = None, **overrides: Any) -> None:
+    """Run the app with uvicorn on ``host:port`` (default http://127.0.0.1:8000), one process.
+
+    The access log is off by default (``access_log=True`` logs method, path and status, never bodies).
+    """
+    import uvicorn
+
+    values = {k: v for k, v in {"host": host, "port": port, **overrides}.items() if v is not None}
+    settings = Settings.from_env(**values)
+    app = create_app(settings)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    print(f"mbcpath {__version__}: http://{settings.host}:{settings.port}/  (not a medical device; "
+          "nothing is stored)", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, access_log=settings.access_log,
+                server_header=False, proxy_headers=False, log_level="info")

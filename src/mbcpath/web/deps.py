@@ -1,0 +1,79 @@
+"""FastAPI dependencies and their ``Annotated`` aliases.
+
+Routers declare what they need (``kb: KbDep``, ``engine: EngineDep``) and tests
+override one dependency at a time (``app.dependency_overrides[get_kb] = ...``).
+The engine and the projections are imported lazily: a missing one answers 503
+problem details naming what is missing, instead of failing the whole app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+
+from mbcpath.kb import KnowledgeBase, load_kb
+from mbcpath.web.settings import Settings
+
+
+class FeatureUnavailable(Exception):
+    """An optional part of mbcpath (engine, projections) cannot be imported."""
+
+    def __init__(self, feature: str, detail: str) -> None:
+        self.feature = feature
+        self.detail = detail
+        super().__init__(f"{feature}: {detail}")
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_kb(settings: SettingsDep) -> KnowledgeBase:
+    """The validated, cached knowledge base (raises ``KnowledgeBaseError`` -> 503)."""
+    return load_kb(settings.kb_path)
+
+
+KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
+
+Recommender = Callable[..., Any]
+Projector = Callable[..., Any]
+
+
+def get_engine() -> Recommender:
+    """``mbcpath.engine.recommend``, imported on first use."""
+    try:
+        from mbcpath.engine import recommend
+    except ImportError as err:
+        raise FeatureUnavailable("engine", f"the decision engine cannot be imported ({err})") from None
+    return recommend  # type: ignore[no-any-return]
+
+
+EngineDep = Annotated[Recommender, Depends(get_engine)]
+
+
+def get_projector() -> Projector:
+    """``mbcpath.survival.projection.project_options``, imported on first use."""
+    try:
+        from mbcpath.survival.projection import project_options
+    except ImportError as err:
+        raise FeatureUnavailable(
+            "projections", f"survival projections are not available ({err}); "
+            "install them with: pip install 'mbcpath[survival]'") from None
+    return project_options  # type: ignore[no-any-return]
+
+
+ProjectorDep = Annotated[Projector, Depends(get_projector)]
+
+
+def get_templates(request: Request) -> Jinja2Templates:
+    return request.app.state.templates  # type: ignore[no-any-return]
+
+
+TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]

@@ -1,0 +1,1 @@
+"""One router per resource: the REST API under ``/api/v1`` and the clinician pages."""
