@@ -28,9 +28,10 @@ from mbcpath.domain.recommendation import (
     Option,
     Recommendation,
 )
-from mbcpath.engine.evidence import evaluate_criterion, static_evidence, trial_fit
+from mbcpath.engine.evidence import cited_evidence, evaluate_criterion, static_evidence
 from mbcpath.engine.gates import (
     MESSAGE_VALUES_KEY,
+    active_gates,
     apply_gates,
     cdk46_without_endocrine,
     demote,
@@ -41,7 +42,7 @@ from mbcpath.engine.gates import (
 from mbcpath.engine.regimens import WorkingRegimen
 from mbcpath.facts.derive import PatientFacts, derive_facts
 from mbcpath.kb.loader import KnowledgeBase, load_kb
-from mbcpath.kb.models import OptionRule
+from mbcpath.kb.models import Gate, OptionRule
 from mbcpath.rules.conditions import compile_condition
 
 #: Facts echoed in the output (sets become sorted lists) so a reader can check the basis.
@@ -55,12 +56,12 @@ _SHOWN_FACTS = (
 
 @dataclass
 class _Context:
-    """Per-patient state shared by the rules: facts, overrides, gate verdicts, trial fits."""
+    """Per-patient state shared by the rules: facts, overrides, gate verdicts."""
 
     pf: PatientFacts
     overrides: dict[str, str]
     verdicts: dict[str, bool | None]
-    fits: dict[str, Any]
+    gates: list[Gate]
 
 
 @dataclass
@@ -133,7 +134,8 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
         return _out_of_scope(patient, pf, base)
     dp = facts["decision_point"]
     overrides = {o.gate: o.reason for o in patient.gate_overrides}
-    ctx = _Context(pf, overrides, gate_verdicts(kb.safety.gates, facts), {})
+    verdicts = gate_verdicts(kb.safety.gates, facts)
+    ctx = _Context(pf, overrides, verdicts, active_gates(kb.safety.gates, verdicts))
     unknown: list[str] = []
     candidates: list[_Candidate] = []
     excluded: list[Excluded] = []
@@ -200,17 +202,18 @@ def _evaluate(rule: OptionRule, kb: KnowledgeBase, cache: _Cache, ctx: _Context,
             requires_unknown = True
             unknown.extend(cond.unknown_facts(facts))
     if not_met:
-        return None, Excluded(regimen_id=reg.id, name=reg.name, components=reg.labels(), reasons=not_met,
-                              gates=[rule.id], overridable=False)
-    outcome = apply_gates(kb.safety.gates, reg, facts, exposure_exempt=rule.exposure_exempt,
+        return None, Excluded.model_construct(regimen_id=reg.id, name=reg.name, components=reg.labels(),
+                                              reasons=not_met, gates=[rule.id], overridable=False,
+                                              kind="not_indicated")
+    outcome = apply_gates(ctx.gates, reg, facts, exposure_exempt=rule.exposure_exempt,
                           overrides=ctx.overrides, verdicts=ctx.verdicts)
     unknown.extend(outcome.unknown_facts)
     if cdk46_without_endocrine(reg):
         outcome.block("a CDK4/6 inhibitor is always given with endocrine therapy", "cdk46-needs-endocrine", "safety")
     if outcome.excluded:
-        return None, Excluded(regimen_id=reg.id, name=reg.name, components=reg.labels(),
-                              reasons=outcome.excluded, gates=outcome.gate_ids, overridable=outcome.overridable,
-                              kind=main_kind(outcome.kinds))
+        return None, Excluded.model_construct(regimen_id=reg.id, name=reg.name, components=reg.labels(),
+                                              reasons=outcome.excluded, gates=outcome.gate_ids,
+                                              overridable=outcome.overridable, kind=main_kind(outcome.kinds))
     for c in rule.criteria:
         criteria.append(_criterion(c, facts)[0])
     category = rule.category.value
@@ -233,12 +236,8 @@ def _evaluate(rule: OptionRule, kb: KnowledgeBase, cache: _Cache, ctx: _Context,
         category = demote(category)
         warnings.append("A required criterion could not be checked (see criteria marked unknown).")
     rationale.extend(outcome.notes)
-    evidence = []
-    for ev in rule.evidence:
-        fit = ctx.fits.get(ev.trial)
-        if fit is None:
-            fit = ctx.fits[ev.trial] = trial_fit(kb.trials[ev.trial], facts)
-        evidence.append(cache.evidence[(ev.trial, ev.role)].model_copy(update={"fit": fit}))
+    evidence = [cited_evidence(cache.evidence[(ev.trial, ev.role)], kb.trials[ev.trial], facts)
+                for ev in rule.evidence]
     option = Option.model_construct(
         rank=1, category=Category(category), regimen_id=reg.id, name=reg.name,
         components=[c.to_component() for c in reg.components], rationale=rationale, evidence=evidence,

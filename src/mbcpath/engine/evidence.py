@@ -103,6 +103,37 @@ def evaluate_criterion(crit: Any, facts: Mapping[str, Any]) -> tuple[Criterion, 
     return out
 
 
+_FIT_MEMO: dict[tuple[Any, ...], TrialFit] = {}
+_CITED_MEMO: dict[tuple[Any, ...], EvidenceRef] = {}
+
+
+def _fit_key(trial: Trial, facts: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The trial's eligibility conditions and the values of every fact they read."""
+    conds = tuple(c.condition for c in trial.eligibility if c.condition is not None)
+    names = sorted({f for text in conds for f in compile_condition(text).facts})
+    return (trial.id, conds, tuple(facts.get(n) for n in names))
+
+
+def cited_evidence(static: EvidenceRef, trial: Trial, facts: Mapping[str, Any]) -> EvidenceRef:
+    """``static`` (from :func:`static_evidence`) with this patient's fit to the trial.
+
+    Memoised on the facts the eligibility reads; the returned objects are shared, read-only.
+    """
+    key = _fit_key(trial, facts)
+    cited_key = (static.trial, static.role, key)
+    hit = _CITED_MEMO.get(cited_key)
+    if hit is None:
+        fit = _FIT_MEMO.get(key)
+        if fit is None:
+            fit = _FIT_MEMO[key] = trial_fit(trial, facts)
+        hit = static.model_copy(update={"fit": fit})
+        if len(_CITED_MEMO) >= _MEMO_MAX:
+            _CITED_MEMO.clear()
+            _FIT_MEMO.clear()
+        _CITED_MEMO[cited_key] = hit
+    return hit
+
+
 def trial_fit(trial: Trial, facts: Mapping[str, Any]) -> TrialFit:
     """Evaluate the trial's checkable eligibility criteria for this patient.
 

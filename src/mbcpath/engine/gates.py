@@ -93,6 +93,13 @@ def gate_verdicts(gates: list[Gate], facts: Mapping[str, Any]) -> dict[str, bool
     return {g.id: compile_condition(g.when).evaluate(facts) for g in gates if g.when is not None}
 
 
+def active_gates(gates: list[Gate], verdicts: Mapping[str, bool | None]) -> list[Gate]:
+    """The gates that can act for this patient: the special kinds, true conditions, and
+    unknown conditions that have an ``if_unknown`` warning (the others cannot change anything)."""
+    return [g for g in gates
+            if g.kind != "condition" or verdicts.get(g.id) or (verdicts.get(g.id) is None and g.if_unknown)]
+
+
 def apply_gates(gates: list[Gate], reg: WorkingRegimen, facts: Mapping[str, Any], *,
                 exposure_exempt: bool, overrides: Mapping[str, str],
                 verdicts: Mapping[str, bool | None] | None = None) -> GateOutcome:

@@ -8,6 +8,8 @@ from mbcpath.domain.drugs import CHEMOTHERAPY_CLASSES, DRUG_CLASSES, ENDOCRINE_C
 from mbcpath.domain.recommendation import Component, component_label
 from mbcpath.kb.models import ComponentSpec, Regimen
 
+_COMPONENTS: dict[tuple[object, ...], Component] = {}
+
 
 @dataclass
 class WorkingComponent:
@@ -28,8 +30,14 @@ class WorkingComponent:
         return list(self.choices or [])
 
     def to_component(self) -> Component:
-        return Component.model_construct(drug=self.drug, drug_class=self.drug_class, name=self.name,
-                                         choices=list(self.choices) if self.choices else None)
+        """The output component (shared, read-only instances: one per distinct component)."""
+        key = (self.drug, self.drug_class, self.name, tuple(self.choices) if self.choices else None)
+        hit = _COMPONENTS.get(key)
+        if hit is None:
+            hit = _COMPONENTS[key] = Component.model_construct(
+                drug=self.drug, drug_class=self.drug_class, name=self.name,
+                choices=list(self.choices) if self.choices else None)
+        return hit
 
     def label(self) -> str:
         return component_label(self.drug, self.drug_class, self.name, self.choices)

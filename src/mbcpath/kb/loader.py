@@ -226,6 +226,17 @@ def _cached(root: str) -> KnowledgeBase:
     return load_kb_from(Path(root))
 
 
+@lru_cache(maxsize=8)
+def _default_root(env_value: str | None) -> str:
+    return str(default_kb_path())
+
+
 def load_kb(root: str | Path | None = None) -> KnowledgeBase:
-    """Load the KB (default: :func:`default_kb_path`), validated and cached per path."""
-    return _cached(str(Path(root) if root is not None else default_kb_path()))
+    """Load the KB (default: :func:`default_kb_path`), validated and cached per path.
+
+    Called on every request by the web app, so the default path is resolved once per
+    value of ``$MBCPATH_KB`` rather than each time.
+    """
+    if root is None:
+        return _cached(_default_root(os.environ.get("MBCPATH_KB")))
+    return _cached(str(root))

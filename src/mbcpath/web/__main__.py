@@ -11,10 +11,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m mbcpath.web", description=__doc__)
     parser.add_argument("--host", default=None, help="interface (default 127.0.0.1 or MBCPATH_WEB_HOST)")
     parser.add_argument("--port", type=int, default=None, help="port (default 8000 or MBCPATH_WEB_PORT)")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default 1)")
     parser.add_argument("--access-log", action="store_true", default=None,
                         help="log method, path and status of each request (never bodies)")
     args = parser.parse_args(argv)
-    extra = {"access_log": True} if args.access_log else {}
+    extra: dict[str, object] = {"access_log": True} if args.access_log else {}
+    if args.workers:
+        extra["workers"] = args.workers
     serve(host=args.host, port=args.port, **extra)
 
 

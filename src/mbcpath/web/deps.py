@@ -27,7 +27,9 @@ class FeatureUnavailable(Exception):
         super().__init__(f"{feature}: {detail}")
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies are ``async def``: they never block, and FastAPI would otherwise hand each
+# sync dependency to a worker thread on every request (a thread hop per dependency).
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     return request.app.state.settings  # type: ignore[no-any-return]
 
@@ -35,7 +37,7 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_kb(settings: SettingsDep) -> KnowledgeBase:
+async def get_kb(settings: SettingsDep) -> KnowledgeBase:
     """The validated, cached knowledge base (raises ``KnowledgeBaseError`` -> 503)."""
     return load_kb(settings.kb_path)
 
@@ -46,7 +48,7 @@ Recommender = Callable[..., Any]
 Projector = Callable[..., Any]
 
 
-def get_engine() -> Recommender:
+def load_engine() -> Recommender:
     """``mbcpath.engine.recommend``, imported on first use."""
     try:
         from mbcpath.engine import recommend
@@ -55,10 +57,15 @@ def get_engine() -> Recommender:
     return recommend  # type: ignore[no-any-return]
 
 
+async def get_engine() -> Recommender:
+    """The engine as a dependency (see :func:`load_engine`)."""
+    return load_engine()
+
+
 EngineDep = Annotated[Recommender, Depends(get_engine)]
 
 
-def get_projector() -> Projector:
+def load_projector() -> Projector:
     """``mbcpath.survival.projection.project_options``, imported on first use."""
     try:
         from mbcpath.survival.projection import project_options
@@ -69,10 +76,15 @@ def get_projector() -> Projector:
     return project_options  # type: ignore[no-any-return]
 
 
+async def get_projector() -> Projector:
+    """The projections as a dependency (see :func:`load_projector`)."""
+    return load_projector()
+
+
 ProjectorDep = Annotated[Projector, Depends(get_projector)]
 
 
-def get_templates(request: Request) -> Jinja2Templates:
+async def get_templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates  # type: ignore[no-any-return]
 
 

@@ -19,7 +19,7 @@ ENV_PREFIX = "MBCPATH_WEB_"
 def default_examples_dir() -> Path:
     """``examples/patients`` of the repository (or of an installed package's ``_examples``)."""
     here = Path(__file__).resolve()
-    packaged = here.parents[1] / "_examples" / "patients"
+    packaged = here.parents[1] / "_examples"
     if packaged.is_dir():
         return packaged
     return here.parents[3] / "examples" / "patients"
@@ -32,6 +32,7 @@ class Settings(BaseModel):
 
     host: str = Field("127.0.0.1", description="interface uvicorn binds to")
     port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=16, description="uvicorn worker processes (each holds its own KB copy)")
     max_body_bytes: int = Field(256 * 1024, ge=1024, description="larger request bodies get 413")
     cors_origins: tuple[str, ...] = Field((), description="CORS allow-list; empty = CORS off")
     access_log: bool = Field(False, description="uvicorn access log (method, path, status; never bodies)")

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from mbcpath.errors import InputError, MbcpathError
 from mbcpath.kb import KnowledgeBase
 from mbcpath.web import forms
-from mbcpath.web.deps import FeatureUnavailable, SettingsDep, TemplatesDep, get_projector
+from mbcpath.web.deps import FeatureUnavailable, SettingsDep, TemplatesDep, load_projector
 from mbcpath.web.examples import find_example, load_examples
 from mbcpath.web.services import MalformedJson, parse_json_bytes, recommend_for, unwrap_patient
 
@@ -153,10 +153,11 @@ async def patient_edit(request: Request, templates: TemplatesDep) -> Response:
 
 async def _evaluate(request: Request, templates: Any, data: Any, *, state: forms.FormState, row_map: list[int],
                     ovr_map: list[int]) -> Response:
-    from mbcpath.web.deps import get_engine, get_kb
+    from mbcpath.kb import load_kb
+    from mbcpath.web.deps import load_engine
 
-    kb = get_kb(request.app.state.settings)
-    engine = get_engine()
+    kb = load_kb(request.app.state.settings.kb_path)
+    engine = load_engine()
     try:
         patient, rec = recommend_for(data, kb, engine)
     except InputError as err:
@@ -168,7 +169,7 @@ async def _evaluate(request: Request, templates: Any, data: Any, *, state: forms
 def projection_view(rec: Any, kb: KnowledgeBase) -> dict[str, Any]:
     """Projections for the results page: Plotly figures (PFS, OS) as JSON, the table rows, or why not."""
     try:
-        project = get_projector()
+        project = load_projector()
     except FeatureUnavailable as err:
         return {"note": err.detail}
     try:
