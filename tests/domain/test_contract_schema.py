@@ -63,6 +63,8 @@ BASE = {"id": "t", "age_years": 56, "sex": "female", "menopausal_status": "postm
     ({"unavailable_drugs": ["pertuzamab"]}, "unavailable_drugs[0]", "did you mean: pertuzumab"),
     ({"decision_point": "second_line"}, "decision_point", "first_line"),
     ({"favourite_colour": "blue"}, "favourite_colour", "unknown field"),
+    ({"ecog": True}, "ecog", "not true/false"),
+    ({"er_percent": False}, "er_percent", "not true/false"),
     ({"treatments": [{"drugs": ["trastuzumab"], "setting": "adjuvant", "line": 1, "started_months_ago": 30,
                       "ended_months_ago": 20}]}, "treatments[0].line", "metastatic treatments only"),
     ({"treatments": [{"drugs": ["docetaxel"], "setting": "metastatic", "line": 1, "started_months_ago": 8,

@@ -10,12 +10,22 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from mbcpath.domain.drugs import KNOWN_DRUGS, unknown_drug_rule
 from mbcpath.domain.her2 import her2_status
 
-Months = Annotated[float, Field(ge=0, le=600, description="months before the decision (>= 0)")]
+def _no_bool(value: object) -> object:
+    """JSON true/false is not a number: refuse it instead of reading it as 1/0."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+#: ``int`` / ``float`` that refuse booleans (pydantic would otherwise read ``true`` as 1).
+Int = Annotated[int, BeforeValidator(_no_bool)]
+Float = Annotated[float, BeforeValidator(_no_bool)]
+Months = Annotated[Float, Field(ge=0, le=600, description="months before the decision (>= 0)")]
 
 
 class Sex(StrEnum):
@@ -111,7 +121,7 @@ class Treatment(_Strict):
 
     drugs: list[str] = Field(..., min_length=1, description="lower-case INN names")
     setting: Setting
-    line: int | None = Field(None, ge=1, le=20, description="line of therapy (metastatic only)")
+    line: Int | None = Field(None, ge=1, le=20, description="line of therapy (metastatic only)")
     phase: Phase | None = Field(None, description="induction / maintenance within a line")
     started_months_ago: Months
     ended_months_ago: Months | None = Field(None, description="null = ongoing")
@@ -162,13 +172,13 @@ class Patient(_Strict):
     """A patient at a decision point, in the exchange contract's form."""
 
     id: str = Field("anonymous", max_length=200, description="caller's identifier, no names needed")
-    age_years: int = Field(..., ge=18, le=110)
+    age_years: Int = Field(..., ge=18, le=110)
     sex: Sex
     menopausal_status: MenopausalStatus = MenopausalStatus.UNKNOWN
-    ecog: int | None = Field(None, ge=0, le=4, description="ECOG performance status")
+    ecog: Int | None = Field(None, ge=0, le=4, description="ECOG performance status")
     her2: Her2
-    er_percent: float | None = Field(None, ge=0, le=100, description="ER-positive nuclei, %")
-    pr_percent: float | None = Field(None, ge=0, le=100, description="PR-positive nuclei, %")
+    er_percent: Float | None = Field(None, ge=0, le=100, description="ER-positive nuclei, %")
+    pr_percent: Float | None = Field(None, ge=0, le=100, description="PR-positive nuclei, %")
     presentation: Presentation | None = None
     metastatic_diagnosis_months_ago: Months | None = None
     metastatic_sites: list[Site] = Field(default_factory=list)
@@ -177,11 +187,11 @@ class Patient(_Strict):
     extracranial_progression: bool | None = Field(
         None, description="at a CNS event: is extracranial disease progressing too?"
     )
-    lvef_percent: float | None = Field(None, ge=5, le=90, description="latest LVEF, %")
+    lvef_percent: Float | None = Field(None, ge=5, le=90, description="latest LVEF, %")
     heart_failure: bool | None = Field(None, description="symptomatic congestive heart failure")
     ild_history: IldHistory | None = None
-    qtcf_ms: float | None = Field(None, ge=250, le=800)
-    neuropathy_grade: int | None = Field(None, ge=0, le=4)
+    qtcf_ms: Float | None = Field(None, ge=250, le=800)
+    neuropathy_grade: Int | None = Field(None, ge=0, le=4)
     pregnant: bool | None = None
     treatments: list[Treatment] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=lambda: Preferences())
