@@ -101,9 +101,13 @@ def _render_projections(proj: Any) -> None:
         for p in items:
             ci = p.median_ci95
             med = "NR" if p.median is None else f"{p.median:.1f}"
-            if ci is not None:
+            no_band = all(lm.lower == lm.upper for lm in p.landmarks)
+            if no_band:
+                med += " (no CI published)"
+            elif ci is not None:
                 med += f" ({'?' if ci[0] is None else f'{ci[0]:.1f}'}-{'NR' if ci[1] is None else f'{ci[1]:.1f}'})"
-            cells = [f"{lm.probability:.0%} ({lm.lower:.0%}-{lm.upper:.0%})" for lm in p.landmarks]
+            cells = [f"{lm.probability:.0%}" if no_band else f"{lm.probability:.0%} ({lm.lower:.0%}-{lm.upper:.0%})"
+                     for lm in p.landmarks]
             tab.add_row(str(p.option_rank or ""), p.option_name or p.regimen_id, f"{p.trial} / {p.arm}", med, *cells)
         con.print(tab)
         for p in items:

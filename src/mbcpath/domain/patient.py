@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from mbcpath.domain.drugs import KNOWN_DRUGS, unknown_drug_rule
 from mbcpath.domain.her2 import her2_status
 
+
 def _no_bool(value: object) -> object:
     """JSON true/false is not a number: refuse it instead of reading it as 1/0."""
     if isinstance(value, bool):
