@@ -37,7 +37,8 @@ def projection_figure(projections: Projections, endpoint: str = "pfs") -> Any:
                          f"{'; '.join(projections.skipped) or 'none'})")
     fig = go.Figure()
     for i, p in enumerate(sorted(items, key=lambda p: p.option_rank or 10**6)):
-        colour = _COLOURS[i % len(_COLOURS)]
+        # one colour per option rank, so an option keeps its colour across the PFS and OS charts
+        colour = _COLOURS[((p.option_rank or i + 1) - 1) % len(_COLOURS)]
         name = f"{p.option_rank}. {p.option_name or p.regimen_id}" if p.option_rank else p.regimen_id
         fig.add_trace(go.Scatter(x=p.times + p.times[::-1], y=p.upper + p.lower[::-1], fill="toself",
                                  fillcolor=_rgba(colour, 0.15), line={"width": 0}, hoverinfo="skip",
@@ -56,12 +57,32 @@ def projection_figure(projections: Projections, endpoint: str = "pfs") -> Any:
 
 
 def write_figure(projections: Projections, out: str | Path, endpoint: str = "pfs") -> Path:
-    """Write the figure to ``out``: ``.html`` (self-contained) or ``.png`` (needs kaleido)."""
+    """Write the figure to ``out``: ``.html`` (self-contained) or ``.png`` (needs kaleido).
+
+    The HTML page holds the PFS chart and, when any option has OS data, the OS chart too
+    (plotly.js embedded once); a PNG holds ``endpoint`` only.
+    """
     path = Path(out)
     suffix = path.suffix.lower()
     if suffix not in (".html", ".htm", ".png"):
         raise ModelError(f"plot = {str(path)!r}: the file must end in .html or .png")
     fig = projection_figure(projections, endpoint)
+    if suffix != ".png":
+        import plotly.io as pio
+
+        figures = [fig] + [projection_figure(projections, ep) for ep in ("os",)
+                           if ep != endpoint and any(p.endpoint == ep for p in projections.projections)]
+        parts = [pio.to_html(f, full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)]
+        from html import escape
+
+        notes = "".join(f"<p>{escape(n)}</p>" for n in projections.notes)
+        skipped = "".join(f"<li>{escape(n)}</li>" for n in projections.skipped)
+        skipped = f"<p>Not projected:</p><ul>{skipped}</ul>" if skipped else ""
+        path.write_text(
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>mbcpath projections</title></head>"
+            f"<body><p><strong>Not a medical device.</strong></p>{notes}{''.join(parts)}{skipped}</body></html>",
+            encoding="utf-8")
+        return path
     if suffix == ".png":
         try:
             import kaleido  # noqa: F401
@@ -73,5 +94,4 @@ def write_figure(projections: Projections, out: str | Path, endpoint: str = "pfs
         except Exception as err:  # kaleido needs a browser; report clearly
             raise ModelError(f"plot = {str(path)!r}: PNG export failed ({err}); write .html instead") from None
         return path
-    fig.write_html(str(path), include_plotlyjs=True, full_html=True)
     return path
