@@ -30,7 +30,6 @@ from mbcpath.domain.recommendation import (
 )
 from mbcpath.engine.evidence import cited_evidence, evaluate_criterion, static_evidence
 from mbcpath.engine.gates import (
-    MESSAGE_VALUES_KEY,
     active_gates,
     apply_gates,
     cdk46_without_endocrine,
@@ -62,6 +61,7 @@ class _Context:
     overrides: dict[str, str]
     verdicts: dict[str, bool | None]
     gates: list[Gate]
+    message_values: dict[str, Any]
 
 
 @dataclass
@@ -128,14 +128,13 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
     cache = _cache(kb)
     pf = derive_facts(patient)
     facts = pf.values
-    facts[MESSAGE_VALUES_KEY] = format_values(facts)
     base = {"patient_id": patient.id, "kb_release": kb.release.kb_release, "engine_version": __version__}
     if facts["her2_status"] != "positive":
         return _out_of_scope(patient, pf, base)
     dp = facts["decision_point"]
     overrides = {o.gate: o.reason for o in patient.gate_overrides}
     verdicts = gate_verdicts(kb.safety.gates, facts)
-    ctx = _Context(pf, overrides, verdicts, active_gates(kb.safety.gates, verdicts))
+    ctx = _Context(pf, overrides, verdicts, active_gates(kb.safety.gates, verdicts), format_values(facts))
     unknown: list[str] = []
     candidates: list[_Candidate] = []
     excluded: list[Excluded] = []
@@ -180,11 +179,6 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
     )
 
 
-def _criterion(c: Any, facts: Mapping[str, Any]) -> tuple[Criterion, bool | None, Any]:
-    crit, v = evaluate_criterion(c, facts)
-    return crit, v, compile_condition(c.condition)
-
-
 def _evaluate(rule: OptionRule, kb: KnowledgeBase, cache: _Cache, ctx: _Context,
               unknown: list[str]) -> tuple[_Candidate | None, Excluded | None]:
     pf = ctx.pf
@@ -194,19 +188,19 @@ def _evaluate(rule: OptionRule, kb: KnowledgeBase, cache: _Cache, ctx: _Context,
     not_met: list[str] = []
     requires_unknown = False
     for c in rule.requires:
-        crit, v, cond = _criterion(c, facts)
+        crit, v = evaluate_criterion(c, facts)
         criteria.append(crit)
         if v is False:
             not_met.append(f"{c.text}: not met ({crit.detail})")
         elif v is None:
             requires_unknown = True
-            unknown.extend(cond.unknown_facts(facts))
+            unknown.extend(compile_condition(c.condition).unknown_facts(facts))
     if not_met:
         return None, Excluded.model_construct(regimen_id=reg.id, name=reg.name, components=reg.labels(),
                                               reasons=not_met, gates=[rule.id], overridable=False,
                                               kind="not_indicated")
     outcome = apply_gates(ctx.gates, reg, facts, exposure_exempt=rule.exposure_exempt,
-                          overrides=ctx.overrides, verdicts=ctx.verdicts)
+                          overrides=ctx.overrides, verdicts=ctx.verdicts, message_values=ctx.message_values)
     unknown.extend(outcome.unknown_facts)
     if cdk46_without_endocrine(reg):
         outcome.block("a CDK4/6 inhibitor is always given with endocrine therapy", "cdk46-needs-endocrine", "safety")
@@ -215,7 +209,7 @@ def _evaluate(rule: OptionRule, kb: KnowledgeBase, cache: _Cache, ctx: _Context,
                                               reasons=outcome.excluded, gates=outcome.gate_ids,
                                               overridable=outcome.overridable, kind=main_kind(outcome.kinds))
     for c in rule.criteria:
-        criteria.append(_criterion(c, facts)[0])
+        criteria.append(evaluate_criterion(c, facts)[0])
     category = rule.category.value
     priority = rule.priority
     rationale = list(rule.rationale)

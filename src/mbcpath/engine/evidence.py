@@ -107,10 +107,16 @@ _FIT_MEMO: dict[tuple[Any, ...], TrialFit] = {}
 _CITED_MEMO: dict[tuple[Any, ...], EvidenceRef] = {}
 
 
+_FIT_FACTS: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+
+
 def _fit_key(trial: Trial, facts: Mapping[str, Any]) -> tuple[Any, ...]:
     """The trial's eligibility conditions and the values of every fact they read."""
     conds = tuple(c.condition for c in trial.eligibility if c.condition is not None)
-    names = sorted({f for text in conds for f in compile_condition(text).facts})
+    names = _FIT_FACTS.get((trial.id, conds))
+    if names is None:
+        names = _FIT_FACTS[(trial.id, conds)] = tuple(
+            sorted({f for text in conds for f in compile_condition(text).facts}))
     return (trial.id, conds, tuple(facts.get(n) for n in names))
 
 

@@ -42,16 +42,10 @@ class GateOutcome:
         self.overridable = self.overridable and overridable
 
 
-MESSAGE_VALUES_KEY = "__format_values__"
-
-
-def _fmt(message: str, facts: Mapping[str, Any], drugs: list[str] | None = None) -> str:
-    """Fill ``{fact}`` and ``{drugs}`` placeholders of a gate message."""
+def _fmt(message: str, values: Mapping[str, Any], drugs: list[str] | None = None) -> str:
+    """Fill ``{fact}`` and ``{drugs}`` placeholders of a gate message from :func:`format_values`."""
     if "{" not in message:
         return message
-    values = facts.get(MESSAGE_VALUES_KEY)
-    if values is None:
-        values = format_values(facts)
     try:
         return message.format(**values, drugs=", ".join(drugs or []))
     except (KeyError, IndexError, ValueError):
@@ -61,7 +55,7 @@ def _fmt(message: str, facts: Mapping[str, Any], drugs: list[str] | None = None)
 def format_values(facts: Mapping[str, Any]) -> dict[str, Any]:
     """Scalar facts formatted for messages (numbers without trailing zeros)."""
     return {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in facts.items()
-            if isinstance(v, (int, float, str)) and k != MESSAGE_VALUES_KEY}
+            if isinstance(v, (int, float, str))}
 
 
 def _matches(sel: Selector, reg: WorkingRegimen, current: frozenset[str]) -> list[str]:
@@ -102,31 +96,34 @@ def active_gates(gates: list[Gate], verdicts: Mapping[str, bool | None]) -> list
 
 def apply_gates(gates: list[Gate], reg: WorkingRegimen, facts: Mapping[str, Any], *,
                 exposure_exempt: bool, overrides: Mapping[str, str],
-                verdicts: Mapping[str, bool | None] | None = None) -> GateOutcome:
+                verdicts: Mapping[str, bool | None] | None = None,
+                message_values: Mapping[str, Any] | None = None) -> GateOutcome:
     """Run every gate over ``reg`` (mutating its components for choice filters).
 
-    ``verdicts`` (from :func:`gate_verdicts`) avoids re-evaluating gate conditions per regimen.
+    ``verdicts`` (from :func:`gate_verdicts`) and ``message_values`` (from :func:`format_values`)
+    are computed once per patient by the caller, not once per regimen.
     """
     out = GateOutcome()
     if verdicts is None:
         verdicts = gate_verdicts(gates, facts)
+    values = format_values(facts) if message_values is None else message_values
     current: frozenset[str] = facts.get("current_drugs") or frozenset()
     for g in gates:
         if g.kind == "exposure":
             if not exposure_exempt:
-                _exposure(g, reg, facts, out)
+                _exposure(g, reg, facts, out, values)
         elif g.kind == "formulary":
-            _remove(g, reg, set(facts.get("unavailable_drugs") or ()), out, facts)
+            _remove(g, reg, set(facts.get("unavailable_drugs") or ()), out, values)
         elif g.kind == "restricted":
             available = set(facts.get("available_drugs") or ())
             blocked = [d for d in g.restricted_drugs if d in reg.drugs() and d not in available]
             if blocked:
-                out.block(_fmt(g.message, facts, blocked), g.id, "availability")
+                out.block(_fmt(g.message, values, blocked), g.id, "availability")
         else:
             verdict = verdicts.get(g.id)
             if verdict is False or (verdict is None and not g.if_unknown):
                 continue
-            _condition_gate(g, verdict, reg, facts, current, out, overrides)
+            _condition_gate(g, verdict, reg, facts, current, out, overrides, values)
     return out
 
 
@@ -148,7 +145,8 @@ def _filter(reg: WorkingRegimen, is_blocked: Callable[[WorkingComponent, str], b
     return blocked, removed
 
 
-def _exposure(g: Gate, reg: WorkingRegimen, facts: Mapping[str, Any], out: GateOutcome) -> None:
+def _exposure(g: Gate, reg: WorkingRegimen, facts: Mapping[str, Any], out: GateOutcome,
+              values: Mapping[str, Any]) -> None:
     progressed: frozenset[str] = facts.get("progressed_on") or frozenset()
     prog_classes = {DRUG_CLASSES[d] for d in progressed}
 
@@ -160,21 +158,22 @@ def _exposure(g: Gate, reg: WorkingRegimen, facts: Mapping[str, Any], out: GateO
     blocked, removed = _filter(reg, is_blocked)
     out.notes.extend(f"{r} removed from the choices (progressed on this drug or class)" for r in removed)
     if blocked:
-        out.block(_fmt(g.message, facts, blocked), g.id, "exposure")
+        out.block(_fmt(g.message, values, blocked), g.id, "exposure")
 
 
 def _remove(g: Gate, reg: WorkingRegimen, unavailable: set[str], out: GateOutcome,
-            facts: Mapping[str, Any]) -> None:
+            values: Mapping[str, Any]) -> None:
     if not unavailable:
         return
     blocked, removed = _filter(reg, lambda c, d: d in unavailable)
     out.notes.extend(f"{r} removed from the choices (not on the local formulary)" for r in removed)
     if blocked:
-        out.block(_fmt(g.message, facts, blocked), g.id, "availability")
+        out.block(_fmt(g.message, values, blocked), g.id, "availability")
 
 
 def _condition_gate(g: Gate, verdict: bool | None, reg: WorkingRegimen, facts: Mapping[str, Any],
-                    current: frozenset[str], out: GateOutcome, overrides: Mapping[str, str]) -> None:
+                    current: frozenset[str], out: GateOutcome, overrides: Mapping[str, str],
+                    values: Mapping[str, Any]) -> None:
     hits = _matches(g.applies_to, reg, current)
     if not hits:
         return
@@ -183,7 +182,7 @@ def _condition_gate(g: Gate, verdict: bool | None, reg: WorkingRegimen, facts: M
             out.warnings.append(g.if_unknown)
             out.unknown_facts.extend(compile_condition(g.when).unknown_facts(facts))
         return
-    message = _fmt(g.message, facts, hits)
+    message = _fmt(g.message, values, hits)
     if g.effect == "exclude":
         if g.overridable and g.id in overrides:
             out.warnings.append(f"Hard stop overridden by the clinician ({overrides[g.id]}): {message}")
