@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -37,3 +39,17 @@ def read_patient_file(path: Path) -> Any:
     if isinstance(data, dict) and "patient" in data and "age_years" not in data:
         data = data["patient"]  # a vignette file: {"id", "patient", "expect"}
     return parse_patient(data)
+
+
+@contextmanager
+def exit_on_error() -> Iterator[None]:
+    """Map mbcpath errors to the CLI's exits: bad input -> 2 with the one-line message; any other
+    :class:`~mbcpath.errors.MbcpathError` (KB, model) -> 1."""
+    from mbcpath.errors import InputError, MbcpathError
+
+    try:
+        yield
+    except InputError as err:
+        raise fail(err.one_line()) from None
+    except MbcpathError as err:
+        raise fail(f"error: {err}", 1) from None

@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from mbcpath.cli.common import OutputFormat, fail, read_patient_file
-from mbcpath.errors import InputError, KnowledgeBaseError, MbcpathError
+from mbcpath.cli.common import OutputFormat, exit_on_error, fail, read_patient_file
+from mbcpath.errors import KnowledgeBaseError
 
 app = typer.Typer(help="mbcpath: evidence-grounded decision support for HER2-positive metastatic breast cancer "
                        "(not a medical device).", no_args_is_help=True, add_completion=False)
@@ -35,13 +35,8 @@ def recommend(
     """Rank the options for one patient at the decision point."""
     from mbcpath.engine import recommend as run
 
-    try:
-        patient = read_patient_file(file)
-        rec = run(patient)
-    except InputError as err:
-        raise fail(err.one_line()) from None
-    except MbcpathError as err:
-        raise fail(f"error: {err}", 1) from None
+    with exit_on_error():
+        rec = run(read_patient_file(file))
     if fmt is OutputFormat.json:
         sys.stdout.write(rec.to_json() + "\n")
     else:

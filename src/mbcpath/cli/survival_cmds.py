@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mbcpath.cli.common import OutputFormat, fail, read_patient_file
+from mbcpath.cli.common import OutputFormat, exit_on_error, fail, read_patient_file
 
 __all__ = ["register"]
 
@@ -50,30 +50,21 @@ def project_cmd(
     plot: Annotated[Path | None, typer.Option("--plot", help="write PFS curves to OUT.html or OUT.png")] = None,
 ) -> None:
     """Project PFS and OS (with 95% bands) for each recommended option."""
-    from mbcpath.errors import InputError, MbcpathError
-
-    try:
+    with exit_on_error():
         patient = read_patient_file(file)
-    except InputError as err:
-        raise fail(err.one_line()) from None
     if plot is not None and plot.suffix.lower() not in (".html", ".htm", ".png"):
         raise fail(f"--plot = {str(plot)!r}: the file must end in .html or .png")
-    try:
+    with exit_on_error():
         from mbcpath.engine import recommend
         from mbcpath.kb import load_kb
         from mbcpath.survival.projection import project_options
 
         kb = load_kb()
-        rec = recommend(patient, kb)
-        proj = project_options(rec, kb)
+        proj = project_options(recommend(patient, kb), kb)
         if plot is not None:
             from mbcpath.survival.plot import write_figure
 
             write_figure(proj, plot)
-    except InputError as err:
-        raise fail(err.one_line()) from None
-    except MbcpathError as err:
-        raise fail(f"error: {err}", 1) from None
     if fmt is OutputFormat.json:
         sys.stdout.write(proj.to_json() + "\n")
     else:

@@ -122,17 +122,20 @@ async def patient_submit(request: Request, templates: TemplatesDep) -> Response:
     return await _evaluate(request, templates, data, state=state, row_map=row_map, ovr_map=ovr_map)
 
 
+async def _posted_patient_json(request: Request) -> Any:
+    """The ``patient_json`` form field, parsed (raises :class:`MalformedJson`) and unwrapped."""
+    raw = (await request.form()).get("patient_json")
+    return unwrap_patient(parse_json_bytes(raw.encode() if isinstance(raw, str) else b""))
+
+
 @router.post("/patient/json", response_class=HTMLResponse)
 async def patient_json(request: Request, templates: TemplatesDep) -> Response:
     """Evaluate a pasted contract JSON (the same validation as the API)."""
-    form = await request.form()
-    raw = form.get("patient_json")
     try:
-        data = parse_json_bytes(raw.encode() if isinstance(raw, str) else b"")
+        data = await _posted_patient_json(request)
     except MalformedJson as err:
         state = forms.FormState(general_errors=[f"Patient JSON: {err.detail}"])
         return render_form(request, templates, state, status_code=400)
-    data = unwrap_patient(data)
     state = forms.state_from_contract(data) if isinstance(data, dict) else forms.FormState()
     _, row_map, ovr_map = forms.contract_from_state(state)
     return await _evaluate(request, templates, data, state=state, row_map=row_map, ovr_map=ovr_map)
@@ -141,10 +144,8 @@ async def patient_json(request: Request, templates: TemplatesDep) -> Response:
 @router.post("/patient/edit", response_class=HTMLResponse)
 async def patient_edit(request: Request, templates: TemplatesDep) -> Response:
     """Re-open the form with the patient carried by the results page."""
-    form = await request.form()
-    raw = form.get("patient_json")
     try:
-        data = unwrap_patient(parse_json_bytes(raw.encode() if isinstance(raw, str) else b""))
+        data = await _posted_patient_json(request)
     except MalformedJson as err:
         return render_form(request, templates, forms.FormState(general_errors=[err.detail]), status_code=400)
     state = forms.state_from_contract(data) if isinstance(data, dict) else forms.FormState()
