@@ -91,6 +91,37 @@ class StopReason(StrEnum):
     PATIENT_CHOICE = "patient_choice"
 
 
+class PathologicalResponse(StrEnum):
+    """Response to neoadjuvant therapy at surgery."""
+
+    PCR = "pcr"
+    RESIDUAL_DISEASE = "residual_disease"
+
+
+class ChildPugh(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+
+
+class InteractingDrug(StrEnum):
+    """Categories of concomitant drugs that drug labels name in their interaction sections."""
+
+    STRONG_CYP3A_INHIBITOR = "strong_cyp3a_inhibitor"
+    MODERATE_CYP3A_INHIBITOR = "moderate_cyp3a_inhibitor"
+    STRONG_CYP3A_INDUCER = "strong_cyp3a_inducer"
+    MODERATE_CYP3A_INDUCER = "moderate_cyp3a_inducer"
+    STRONG_CYP2C8_INHIBITOR = "strong_cyp2c8_inhibitor"
+    MODERATE_CYP2C8_INDUCER = "moderate_cyp2c8_inducer"
+    SENSITIVE_CYP3A_SUBSTRATE = "sensitive_cyp3a_substrate"
+    PGP_SUBSTRATE = "pgp_substrate"
+    QT_PROLONGING = "qt_prolonging"
+    ACID_REDUCING_AGENT = "acid_reducing_agent"
+    WARFARIN = "warfarin"
+    ESTROGEN_CONTAINING = "estrogen_containing"
+    STRONG_CYP2D6_INHIBITOR = "strong_cyp2d6_inhibitor"
+
+
 class RequestedDecisionPoint(StrEnum):
     """Decision points a caller may state (``next_line`` is resolved by the engine)."""
 
@@ -127,6 +158,10 @@ class Treatment(_Strict):
     started_months_ago: Months
     ended_months_ago: Months | None = Field(None, description="null = ongoing")
     stop_reason: StopReason | None = None
+    cycles: Int | None = Field(None, ge=1, le=200, description="cycles given so far (e.g. of induction)")
+    pathological_response: PathologicalResponse | None = Field(
+        None, description="neoadjuvant only: pathological complete response or residual disease at surgery"
+    )
 
     @field_validator("drugs")
     @classmethod
@@ -148,6 +183,9 @@ class Treatment(_Strict):
             raise _at("line", self.line, "line applies to metastatic treatments only")
         if self.setting is not Setting.METASTATIC and self.phase is not None:
             raise _at("phase", self.phase.value, "phase applies to metastatic treatments only")
+        if self.pathological_response is not None and self.setting is not Setting.NEOADJUVANT:
+            raise _at("pathological_response", self.pathological_response.value,
+                      "applies to neoadjuvant treatments only")
         if self.ended_months_ago is None and self.stop_reason is not None:
             raise _at("stop_reason", self.stop_reason.value,
                       "given for an ongoing treatment (ended_months_ago is null)")
@@ -160,6 +198,16 @@ class Preferences(_Strict):
     avoid_chemotherapy: bool | None = Field(
         None, description="declines chemotherapy (antibody-drug conjugates count as chemotherapy)"
     )
+
+
+class Hepatic(_Strict):
+    """Liver function: laboratory values as multiples of the upper limit of normal, or Child-Pugh class."""
+
+    bilirubin_x_uln: Float | None = Field(None, ge=0, le=100, description="total bilirubin / ULN")
+    ast_x_uln: Float | None = Field(None, ge=0, le=200, description="AST / ULN")
+    alt_x_uln: Float | None = Field(None, ge=0, le=200, description="ALT / ULN")
+    alp_x_uln: Float | None = Field(None, ge=0, le=200, description="alkaline phosphatase / ULN")
+    child_pugh: ChildPugh | None = Field(None, description="Child-Pugh class, where cirrhosis is assessed")
 
 
 class GateOverride(_Strict):
@@ -189,11 +237,22 @@ class Patient(_Strict):
         None, description="at a CNS event: is extracranial disease progressing too?"
     )
     lvef_percent: Float | None = Field(None, ge=5, le=90, description="latest LVEF, %")
+    lvef_baseline_percent: Float | None = Field(
+        None, ge=5, le=90, description="LVEF before anti-HER2 therapy began (for the labels' fall-from-baseline rules)"
+    )
     heart_failure: bool | None = Field(None, description="symptomatic congestive heart failure")
     ild_history: IldHistory | None = None
     qtcf_ms: Float | None = Field(None, ge=250, le=800)
     neuropathy_grade: Int | None = Field(None, ge=0, le=4)
     pregnant: bool | None = None
+    pregnancy_trimester: Int | None = Field(None, ge=1, le=3, description="when pregnant: 1, 2 or 3")
+    hepatic: Hepatic | None = Field(None, description="liver function (labels adjust or stop drugs by it)")
+    interacting_drugs: list[InteractingDrug] = Field(
+        default_factory=list, description="concomitant drug categories that labels name as interacting"
+    )
+    distant_metastases: bool | None = Field(
+        None, description="false: no distant disease (out of scope); null/absent: metastatic disease assumed"
+    )
     treatments: list[Treatment] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=lambda: Preferences())
     unavailable_drugs: list[str] = Field(default_factory=list, description="local formulary gaps")
@@ -228,6 +287,8 @@ class Patient(_Strict):
                           "menopausal status applies to women; use 'not_applicable' for men")
             if self.pregnant:
                 raise _at("pregnant", True, "cannot be true for sex 'male'")
+        if self.pregnancy_trimester is not None and self.pregnant is not True:
+            raise _at("pregnancy_trimester", self.pregnancy_trimester, "given but pregnant is not true")
         if self.pregnant and self.menopausal_status is MenopausalStatus.POSTMENOPAUSAL:
             raise _at("pregnant", True, "contradicts menopausal_status 'postmenopausal'")
         has_brain_site = Site.BRAIN in self.metastatic_sites

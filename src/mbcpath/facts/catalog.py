@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mbcpath.domain.drugs import DRUG_CLASSES, DrugClass
-from mbcpath.domain.patient import BrainMetastases, IldHistory, MenopausalStatus, Sex, Site
+from mbcpath.domain.patient import BrainMetastases, ChildPugh, IldHistory, InteractingDrug, MenopausalStatus, Sex, Site
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,16 @@ FACT_TYPES: dict[str, FactType] = {
     "ecog": _n("ECOG performance status"),
     "pregnant": _b("pregnant"),
     "lvef_percent": _n("latest LVEF, %"),
+    "lvef_baseline_percent": _n("LVEF before anti-HER2 therapy, %"),
+    "lvef_drop_points": _n("fall of LVEF from baseline, percentage points (baseline - latest)"),
+    "pregnancy_trimester": _n("trimester of pregnancy (1-3)"),
+    "bilirubin_x_uln": _n("total bilirubin / upper limit of normal"),
+    "transaminases_x_uln": _n("the higher of AST and ALT / upper limit of normal"),
+    "alp_x_uln": _n("alkaline phosphatase / upper limit of normal"),
+    "child_pugh": _e(ChildPugh, "Child-Pugh class"),
+    "hepatic_impairment": _e(("none", "mild", "moderate", "severe"),
+                             "hepatic impairment (NCI-ODWG by bilirubin and AST, or Child-Pugh A/B/C; the worse)"),
+    "interacting_drugs": _s(frozenset(c.value for c in InteractingDrug), "concomitant interacting drug categories"),
     "heart_failure": _b("symptomatic congestive heart failure"),
     "ild_history": _e(IldHistory, "interstitial lung disease / pneumonitis history"),
     "qtcf_ms": _n("QTcF, ms"),

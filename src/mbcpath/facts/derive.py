@@ -114,6 +114,12 @@ def derive_facts(p: Patient) -> PatientFacts:
     v["ecog"] = None if p.ecog is None else float(p.ecog)
     v["pregnant"] = p.pregnant
     v["lvef_percent"] = p.lvef_percent
+    v["lvef_baseline_percent"] = p.lvef_baseline_percent
+    v["lvef_drop_points"] = (None if p.lvef_percent is None or p.lvef_baseline_percent is None
+                             else p.lvef_baseline_percent - p.lvef_percent)
+    v["pregnancy_trimester"] = None if p.pregnancy_trimester is None else float(p.pregnancy_trimester)
+    v.update(hepatic_facts(p))
+    v["interacting_drugs"] = frozenset(c.value for c in p.interacting_drugs)
     v["heart_failure"] = p.heart_failure
     v["ild_history"] = None if p.ild_history is None else p.ild_history.value
     v["qtcf_ms"] = p.qtcf_ms
@@ -207,6 +213,51 @@ def derive_facts(p: Patient) -> PatientFacts:
     v["unavailable_drugs"] = frozenset(p.unavailable_drugs)
     v["available_drugs"] = frozenset(p.available_drugs)
     return PatientFacts(v, notes, tuple(current), lines)
+
+
+_CHILD_PUGH_LEVEL = {"A": "mild", "B": "moderate", "C": "severe"}
+_LEVELS = ("none", "mild", "moderate", "severe")
+
+
+def _odwg_level(bili: float | None, ast: float | None) -> str | None:
+    """NCI Organ Dysfunction Working Group category from bilirubin and AST (multiples of ULN)."""
+    if bili is None:
+        return None
+    if bili > 3:
+        return "severe"
+    if bili > 1.5:
+        return "moderate"
+    if bili > 1:
+        return "mild"
+    if ast is None:
+        return None
+    return "mild" if ast > 1 else "none"
+
+
+def hepatic_facts(p: Patient) -> dict[str, Any]:
+    """Hepatic facts: lab multiples of ULN, Child-Pugh class and the worse of the two gradings.
+
+    References
+    ----------
+    Patel H et al. (NCI Organ Dysfunction Working Group). Clin Cancer Res 2004 (hepatic dysfunction
+    categories by total bilirubin and AST, used in FDA labels' hepatic-impairment sections).
+    FDA Guidance for Industry: Pharmacokinetics in Patients with Impaired Hepatic Function (2003; Child-Pugh).
+    """
+    h = p.hepatic
+    if h is None:
+        return {"bilirubin_x_uln": None, "transaminases_x_uln": None, "alp_x_uln": None, "child_pugh": None,
+                "hepatic_impairment": None}
+    trans = [x for x in (h.ast_x_uln, h.alt_x_uln) if x is not None]
+    odwg = _odwg_level(h.bilirubin_x_uln, h.ast_x_uln)
+    cp = _CHILD_PUGH_LEVEL[h.child_pugh.value] if h.child_pugh is not None else None
+    levels = [x for x in (odwg, cp) if x is not None]
+    return {
+        "bilirubin_x_uln": h.bilirubin_x_uln,
+        "transaminases_x_uln": max(trans) if trans else None,
+        "alp_x_uln": h.alp_x_uln,
+        "child_pugh": h.child_pugh.value if h.child_pugh is not None else None,
+        "hepatic_impairment": max(levels, key=_LEVELS.index) if levels else None,
+    }
 
 
 def _line_name(n: int) -> str:

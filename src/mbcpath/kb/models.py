@@ -433,3 +433,79 @@ class MissingDatum(_KB):
 class NotesFile(_KB):
     conflicts: list[Note] = Field(default_factory=list)
     missing_data: list[MissingDatum] = Field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- drug labels
+#: What a label says to do when a safety dimension applies to the patient, most restrictive first.
+#: contraindicated / withhold_stop exclude a drug whether new or continuing; do_not_start excludes a
+#: new start and warns on a continuing drug; dose_adjust and monitor warn; none does nothing.
+LabelEffect = Literal["contraindicated", "withhold_stop", "do_not_start", "dose_adjust", "monitor", "none"]
+LABEL_EFFECTS: tuple[str, ...] = ("contraindicated", "withhold_stop", "do_not_start", "dose_adjust", "monitor",
+                                  "none")
+#: The safety dimensions every drug of the vocabulary must fill in (``kb/labels/<drug>.yaml``).
+LABEL_DIMENSIONS: tuple[str, ...] = ("pregnancy", "lvef", "ild", "qtc", "hepatic", "neuropathy", "interactions")
+
+
+class LabelRule(_KB):
+    """One thing a drug's label says to do when a safety dimension applies.
+
+    ``when`` narrows or replaces the dimension's default trigger (``kb/labels/dimensions.yaml``)
+    with the label's own threshold (e.g. ``qtcf_ms >= 450`` for ribociclib).
+    """
+
+    effect: LabelEffect
+    when: ConditionText | None = Field(None, description="the label's own trigger; default: the dimension's")
+    text: str = Field(..., min_length=3, description="what the label says, in clinical words")
+    section: str = Field(..., min_length=1, description="label section(s), e.g. 'Boxed warning; 5.3; 8.1'")
+    overridable: bool = Field(False, description="a documented clinician override can lift the stop")
+    interacting: list[str] = Field(default_factory=list,
+                                   description="interactions only: the interacting categories the label names")
+    sources: Sources
+
+    _c = field_validator("when")(classmethod(lambda cls, v: _check_condition(v)))
+
+
+class DrugLabel(_KB):
+    """``kb/labels/<drug>.yaml``: the label's effect for every safety dimension of one drug."""
+
+    drug: str
+    label: str = Field(..., description="the label document, e.g. 'HERCEPTIN (trastuzumab) US PI, rev. 2024-11'")
+    approved: bool = Field(True, description="false for investigational drugs without an approved label")
+    dimensions: dict[str, list[LabelRule]]
+    notes: str = ""
+    sources: Sources
+
+    @model_validator(mode="after")
+    def _complete(self) -> DrugLabel:
+        if self.drug not in DRUG_CLASSES:
+            raise ValueError(f"drug {self.drug!r}: {unknown_drug_rule(self.drug)}")
+        missing = [d for d in LABEL_DIMENSIONS if d not in self.dimensions or not self.dimensions[d]]
+        if missing:
+            raise ValueError(f"drug {self.drug!r} does not fill in the safety dimension(s) {missing}")
+        extra = [d for d in self.dimensions if d not in LABEL_DIMENSIONS]
+        if extra:
+            raise ValueError(f"unknown safety dimension(s) {extra}; known: {list(LABEL_DIMENSIONS)}")
+        for dim, rules in self.dimensions.items():
+            if any(r.interacting for r in rules) and dim != "interactions":
+                raise ValueError(f"{dim}: 'interacting' belongs to the interactions dimension only")
+        return self
+
+
+class LabelDimension(_KB):
+    """A safety dimension: the patient condition that makes the labels' rules apply."""
+
+    id: str
+    title: str
+    when: ConditionText = Field(..., description="default trigger over derived facts")
+    if_unknown: str | None = Field(None, description="warning on restrictive rules when the trigger is unknown")
+    sources: Sources
+
+    _c = field_validator("when")(classmethod(lambda cls, v: _check_condition(v)))
+
+
+class LabelDimensionsFile(_KB):
+    """``kb/labels/dimensions.yaml``."""
+
+    dimensions: list[LabelDimension]
+    interaction_categories: dict[str, str] = Field(default_factory=dict,
+                                                   description="category id -> what it means")
