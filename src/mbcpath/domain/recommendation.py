@@ -103,10 +103,20 @@ class TrialFit(_Out):
     criteria: list[Criterion] = Field(default_factory=list)
 
 
+Support = Literal["direct", "indirect"]
+
+
 class EvidenceRef(_Out):
-    """A trial cited for an option, with its design, numbers and this patient's fit."""
+    """A trial cited for an option, with its design, numbers and this patient's fit.
+
+    ``support`` is ``direct`` only when the option's own regimen was an arm of the trial; otherwise
+    the trial is indirect support (``basis`` says from what) and its numbers are not shown as the
+    option's.
+    """
 
     trial: str
+    support: Support = Field("direct", description="direct: the option's regimen was an arm of this trial")
+    basis: str = Field("", description="for indirect support: what is extrapolated from what")
     title: str = ""
     phase: str | None = None
     randomized: bool | None = None
@@ -133,6 +143,18 @@ class GuidelineRef(_Out):
     sources: list[str] = Field(default_factory=list)
 
 
+TierLabel = Literal["preferred", "other_recommended", "useful_in_certain_circumstances", "investigational",
+                    "not_in_guidelines"]
+
+
+class Tier(_Out):
+    """Where the guidelines place this option at this decision point, with the statements that say so."""
+
+    label: TierLabel
+    statements: list[str] = Field(default_factory=list, description="guideline statement ids")
+    text: str = ""
+
+
 class Option(_Out):
     """A ranked, reasonable option for this patient."""
 
@@ -147,6 +169,12 @@ class Option(_Out):
     criteria: list[Criterion] = Field(default_factory=list)
     guidelines: list[GuidelineRef] = Field(default_factory=list)
     rule_id: str = ""
+    tier: Tier | None = None
+    summary: str = Field("", description="one line of why, in clinical words")
+    chemotherapy_free: bool = Field(False, description="no cytotoxic drug and no antibody-drug conjugate")
+    depends_on_unknown: list[str] = Field(
+        default_factory=list, description="unknown data this option rests on, in clinical words"
+    )
 
     def items(self) -> set[str]:
         """Every drug, class, name and choice in the option."""
@@ -164,12 +192,37 @@ class Excluded(_Out):
     components: list[str] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
     gates: list[str] = Field(default_factory=list, description="ids of the safety gates or rules that fired")
-    kind: Literal["safety", "exposure", "availability", "not_indicated"] = Field(
+    kind: Literal["safety", "exposure", "availability", "not_indicated", "not_established"] = Field(
         "not_indicated",
         description="safety: a hard stop; exposure: progressed on a component; availability: formulary; "
-                    "not_indicated: a required criterion of the rule is not met",
+                    "not_indicated: a required criterion of the rule is not met; not_established: a required criterion "
+                    "cannot be checked because data are missing",
     )
     overridable: bool = Field(False, description="a documented clinician override can lift the stop")
+
+
+class SafetyStop(_Out):
+    """A hard stop or label warning that shaped this answer, stated once for the clinician."""
+
+    gate: str
+    severity: Literal["stop", "warning"]
+    text: str
+    drugs: list[str] = Field(default_factory=list)
+    overridable: bool = False
+    sources: list[str] = Field(default_factory=list)
+
+
+class TrialMatch(_Out):
+    """An ongoing trial checked against this patient's structured eligibility."""
+
+    trial: str
+    title: str = ""
+    nct: str | None = None
+    phase: str | None = None
+    status: str = ""
+    verdict: Literal["eligible", "not_eligible", "unknown"]
+    criteria: list[Criterion] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list, description="criteria not met, or data needed")
 
 
 class Recommendation(_Out):
@@ -185,6 +238,13 @@ class Recommendation(_Out):
     conflicts: list[str] = Field(default_factory=list)
     missing_data: list[str] = Field(default_factory=list)
     facts: dict[str, object] = Field(default_factory=dict, description="derived facts the rules used")
+    decision_point_stated: str | None = Field(None, description="the decision point the caller stated, if any")
+    decision_point_basis: str = Field("", description="how the decision point follows from the history")
+    input_notes: list[str] = Field(default_factory=list, description="what the input was normalised to, and why")
+    safety_stops: list[SafetyStop] = Field(default_factory=list)
+    trial_matches: list[TrialMatch] = Field(default_factory=list)
+    provisional: bool = Field(False, description="key inputs are missing: the ranking may change")
+    as_of: str | None = Field(None, description="the date whose evidence the answer uses (YYYY-MM-DD)")
     disclaimer: str = (
         "mbcpath is not a medical device. It supports, and does not replace, a clinician's judgement; "
         "check each option against its cited sources."
