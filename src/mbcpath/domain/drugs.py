@@ -76,6 +76,26 @@ ANTI_HER2_CLASSES = frozenset({DrugClass.ANTI_HER2_ANTIBODY, DrugClass.HER2_ADC,
 KNOWN_DRUGS = frozenset(DRUG_CLASSES)
 
 
+def normalise_drug(name: str) -> tuple[tuple[str, ...], str | None]:
+    """The INN(s) a written drug name stands for, and a note when it was not already an INN.
+
+    Case and surrounding spaces are ignored; brand names, abbreviations and biosimilar suffixes
+    (``trastuzumab-dkst``) are read through :data:`mbcpath.domain.drug_names.SYNONYMS`. An unknown
+    name returns ``((), None)``: the caller refuses it.
+    """
+    from mbcpath.domain.drug_names import SYNONYMS
+
+    key = " ".join(name.strip().lower().split())
+    if key in KNOWN_DRUGS:
+        return (key,), (None if key == name else f"{name!r} read as {key}")
+    hit = SYNONYMS.get(key) or SYNONYMS.get(key.replace(" ", "-"))
+    if hit is None and key.startswith("trastuzumab-") and len(key) == len("trastuzumab-xxxx"):
+        hit = ("trastuzumab",)  # US biosimilar naming: INN + four-letter suffix
+    if hit is None:
+        return (), None
+    return hit, f"{name!r} read as {' + '.join(hit)}"
+
+
 def drug_class(name: str) -> DrugClass:
     """Return the class of a known drug; raise ``KeyError`` for an unknown one."""
     return DRUG_CLASSES[name]

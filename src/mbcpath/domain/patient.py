@@ -10,10 +10,20 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from mbcpath.domain.drugs import KNOWN_DRUGS, unknown_drug_rule
+from mbcpath.domain.drugs import normalise_drug, unknown_drug_rule
 from mbcpath.domain.her2 import her2_status
+from mbcpath.domain.history import check_history
 
 
 def _no_bool(value: object) -> object:
@@ -163,15 +173,13 @@ class Treatment(_Strict):
         None, description="neoadjuvant only: pathological complete response or residual disease at surgery"
     )
 
-    @field_validator("drugs")
+    @field_validator("drugs", mode="before")
     @classmethod
-    def _known_drugs(cls, drugs: list[str]) -> list[str]:
-        for i, name in enumerate(drugs):
-            if name not in KNOWN_DRUGS:
-                raise ValueError(f"[{i}] {name!r}: {unknown_drug_rule(name)}")
-        if len(set(drugs)) != len(drugs):
+    def _known_drugs(cls, drugs: object, info: ValidationInfo) -> object:
+        out = normalise_names(drugs, info)
+        if isinstance(out, list) and len(set(out)) != len(out):
             raise ValueError("a drug is listed twice in one treatment")
-        return drugs
+        return out
 
     @model_validator(mode="after")
     def _consistent(self) -> Treatment:
@@ -265,13 +273,20 @@ class Patient(_Strict):
         None, description="absent: derived from the treatment history"
     )
 
-    @field_validator("unavailable_drugs", "available_drugs")
+    _input_notes: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def input_notes(self) -> list[str]:
+        """What the input was normalised to (brand names, abbreviations), for the answer to show."""
+        return list(self._input_notes)
+
+    @field_validator("unavailable_drugs", "available_drugs", mode="before")
     @classmethod
-    def _known(cls, names: list[str]) -> list[str]:
-        for i, name in enumerate(names):
-            if name not in KNOWN_DRUGS:
-                raise ValueError(f"[{i}] {name!r}: {unknown_drug_rule(name)}")
-        return names
+    def _known(cls, names: object, info: ValidationInfo) -> object:
+        out = normalise_names(names, info)
+        if isinstance(out, list) and all(isinstance(x, str) for x in out):
+            return list(dict.fromkeys(out))
+        return out
 
     @model_validator(mode="after")
     def _no_contradictions(self) -> Patient:
@@ -301,6 +316,9 @@ class Patient(_Strict):
             BrainMetastases.NONE,
         ):
             raise _at("decision_point", "cns_event", "a CNS event needs brain metastases")
+        problem = check_history(self.treatments)
+        if problem is not None:
+            raise _at(problem.field, problem.value, problem.rule)
         dx = self.metastatic_diagnosis_months_ago
         for i, t in enumerate(self.treatments):
             if dx is None:
@@ -318,6 +336,29 @@ class Patient(_Strict):
         ):
             raise _at("presentation", "de_novo", "contradicts a (neo)adjuvant treatment in treatments")
         return self
+
+
+def normalise_names(names: object, info: ValidationInfo) -> object:
+    """Drug names as clinicians write them (any case, brand names, abbreviations) -> lower-case INNs.
+
+    What was normalised is appended to ``info.context['notes']`` when the caller passes a context;
+    an unknown name is refused with the closest known names.
+    """
+    if not isinstance(names, list):
+        return names
+    out: list[object] = []
+    notes = info.context.setdefault("notes", []) if isinstance(info.context, dict) else None
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            out.append(name)
+            continue
+        inns, note = normalise_drug(name)
+        if not inns:
+            raise ValueError(f"[{i}] {name!r}: {unknown_drug_rule(name)}")
+        if note and notes is not None and note not in notes:
+            notes.append(note)
+        out.extend(inns)
+    return out
 
 
 class _FieldContradiction(ValueError):

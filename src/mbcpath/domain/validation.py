@@ -70,13 +70,13 @@ def issues_from_validation_error(err: ValidationError, data: Any) -> list[Issue]
     return issues
 
 
-def parse_model(model: type[M], data: Any, *, subject: str) -> M:
+def parse_model(model: type[M], data: Any, *, subject: str, context: dict[str, Any] | None = None) -> M:
     """Validate ``data`` as ``model`` or raise :class:`InputError`."""
     if not isinstance(data, Mapping):
         raise InputError(Issue("(root)", type(data).__name__, f"a {subject} must be a JSON object"),
                          subject=subject)
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as err:
         raise InputError(issues_from_validation_error(err, data), subject=subject) from None
 
@@ -94,4 +94,7 @@ def parse_patient(data: Any) -> Any:
     """Validate a patient JSON object; return a :class:`~mbcpath.domain.patient.Patient`."""
     from mbcpath.domain.patient import Patient
 
-    return parse_model(Patient, data, subject="patient")
+    context: dict[str, Any] = {"notes": []}
+    patient = parse_model(Patient, data, subject="patient", context=context)
+    patient._input_notes = list(context["notes"])
+    return patient
