@@ -1,0 +1,107 @@
+"""The decision point: derived from the history, which a stated decision point never overrides.
+
+A stated decision point that agrees with the history changes nothing. One that adds what the
+history cannot say (``next_line`` while a line is recorded as ongoing: the clinician reports
+progression now) is taken, and the basis says so. One that contradicts the history is answered
+from the history, and the contradiction is shown (:attr:`Decision.contradiction`).
+
+References
+----------
+shared/domain.md section 3 (the decision points and how the history decides them).
+NCCN Breast Cancer guideline (T-DXd as a first-line option for rapid progression within 6 months
+of (neo)adjuvant therapy) and Giordano SH et al., J Clin Oncol 2022;40:2612-35 (ASCO rec. 5.0:
+relapse within 12 months follows the second-line recommendations): the same route, named differently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mbcpath.domain.patient import Patient, RequestedDecisionPoint
+from mbcpath.facts.history import Lines
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The decision point, how the history gives it, and any contradiction with the stated one."""
+
+    point: str
+    basis: str
+    stated: str | None = None
+    contradiction: str | None = None
+
+
+def _line_name(n: int) -> str:
+    return "second_line" if n <= 2 else "third_line_or_later"
+
+
+def _words(dp: str) -> str:
+    return dp.replace("_", " ")
+
+
+def derive_decision(v: dict[str, Any], lines: Lines) -> Decision:
+    """The decision point the history gives (no stated point considered)."""
+    offset = 1 if v["early_relapse"] else 0
+    k = lines.count
+    if k == 0:
+        if v["early_relapse"]:
+            return Decision("second_line", "relapse within the early-relapse window after (neo)adjuvant HER2-directed "
+                                           "therapy counts as one prior line (DESTINY-Breast03; ASCO rec. 5.0)")
+        return Decision("first_line", "no systemic treatment for metastatic disease recorded")
+    if lines.latest_progressed:
+        return Decision(_line_name(k + 1 + offset), f"progression on metastatic line {k}")
+    if v["cns_disease_active"] and v["extracranial_progression"] is not True:
+        ext = ("extracranial disease controlled" if v["extracranial_progression"] is False
+               else "extracranial status NOT recorded")
+        return Decision("cns_event", f"active CNS disease while line {k} is ongoing ({ext})")
+    if v["extracranial_progression"] is True:
+        return Decision(_line_name(k + 1 + offset), f"extracranial progression while line {k} is ongoing")
+    if k == 1:
+        return Decision("maintenance", _maintenance_basis(v))
+    return Decision(_line_name(k + offset), f"line {k} is ongoing without progression: the options of that line "
+                                             "are shown; continuing the current regimen is appropriate while it works")
+
+
+def _maintenance_basis(v: dict[str, Any]) -> str:
+    if v["induction_ongoing"]:
+        cycles = v["induction_cycles"]
+        done = f" ({cycles:g} cycles so far)" if cycles else ""
+        return f"first-line induction ongoing{done}: the maintenance that follows 4-8 cycles without progression"
+    if v["induction_completed"]:
+        return "first-line induction completed without progression"
+    return "first line ongoing without progression"
+
+
+def decide(p: Patient, v: dict[str, Any], lines: Lines) -> Decision:
+    """The decision point: the history's, or the stated one where it only adds to the history."""
+    derived = derive_decision(v, lines)
+    asked = p.decision_point
+    if asked is None:
+        return derived
+    stated = asked.value
+    if asked is RequestedDecisionPoint.NEXT_LINE:
+        return _stated_next_line(v, lines, derived)
+    if stated == derived.point:
+        return Decision(derived.point, derived.basis, stated)
+    if asked is RequestedDecisionPoint.FIRST_LINE and lines.count == 0 and v["early_relapse"]:
+        return Decision(derived.point, derived.basis + ". Stated as first line: NCCN lists T-DXd as a first-line "
+                        "option for such rapid relapse, ASCO counts it as second line; the same early-relapse "
+                        "route applies whatever the line is called", stated)
+    return Decision(derived.point, derived.basis, stated,
+                    f"The stated decision point '{_words(stated)}' does not fit the treatment history "
+                    f"({derived.basis}): answered as {_words(derived.point)}. Check the history if this is wrong.")
+
+
+def _stated_next_line(v: dict[str, Any], lines: Lines, derived: Decision) -> Decision:
+    k = lines.count
+    if derived.point in ("second_line", "third_line_or_later") and (k == 0 or lines.latest_progressed):
+        return Decision(derived.point, derived.basis, "next_line")
+    if k == 0:
+        return Decision(derived.point, derived.basis, "next_line",
+                        "The stated decision point 'next line' needs a metastatic line to follow, but no metastatic "
+                        f"treatment is recorded: answered as {_words(derived.point)}.")
+    offset = 1 if v["early_relapse"] else 0
+    return Decision(_line_name(k + 1 + offset),
+                    f"progression on line {k} as stated by the caller (decision_point next_line); the history "
+                    f"records line {k} without a progression stop", "next_line")

@@ -1,0 +1,171 @@
+"""Facts of the treatment history: (neo)adjuvant exposure, treatment-free interval, lines, exposure.
+
+References
+----------
+Cortes J et al. Trastuzumab deruxtecan versus trastuzumab emtansine for breast cancer
+    (DESTINY-Breast03). N Engl J Med 2022;386:1143-54 (progression within 6 months of
+    neoadjuvant/adjuvant therapy counted as a prior line).
+Giordano SH et al. Systemic therapy for advanced HER2-positive breast cancer: ASCO guideline
+    update. J Clin Oncol 2022;40:2612-35 (recommendation 5.0: relapse within 12 months).
+shared/domain.md sections 2 and 4.3 (lines of therapy; the exposure rule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mbcpath.domain.drugs import ANTI_HER2_CLASSES, CHEMOTHERAPY_CLASSES, DRUG_CLASSES, DrugClass
+from mbcpath.domain.patient import Patient, Phase, Presentation, Setting, StopReason, Treatment
+
+#: Relapse within this many months of finishing a (neo)adjuvant drug counts as progression on it.
+ADJUVANT_PROGRESSION_WINDOW_MONTHS = 6.0
+EARLY_RELAPSE_MONTHS = 6.0
+EARLY_RELAPSE_AFTER_PERTUZUMAB_MONTHS = 12.0
+_CYTOTOXIC = frozenset({DrugClass.TAXANE, DrugClass.CHEMOTHERAPY})
+
+
+@dataclass
+class Lines:
+    """Metastatic treatments grouped by line, and what the latest line tells."""
+
+    by_line: dict[int, list[Treatment]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return max(self.by_line) if self.by_line else 0
+
+    @property
+    def latest(self) -> list[Treatment]:
+        return self.by_line.get(self.count, [])
+
+    @property
+    def latest_progressed(self) -> bool:
+        return any(t.stop_reason is StopReason.PROGRESSION for t in self.latest)
+
+
+def _has_class(drugs: list[str], classes: frozenset[DrugClass]) -> bool:
+    return any(DRUG_CLASSES[d] in classes for d in drugs)
+
+
+def assign_lines(met: list[Treatment]) -> Lines:
+    """Group metastatic treatments by line; a missing line is inferred from progression (noted)."""
+    out = Lines()
+    current = 1
+    for t in sorted(met, key=lambda t: -t.started_months_ago):
+        if t.line is not None:
+            line = t.line
+        else:
+            line = current
+            out.notes.append(f"line of {' + '.join(t.drugs)} inferred as {line} (progression starts the next line)")
+        out.by_line.setdefault(line, []).append(t)
+        current = line + 1 if t.stop_reason is StopReason.PROGRESSION else line
+    return out
+
+
+def _interval(t: Treatment, dx: float | None) -> float | None:
+    """Months from the end of (neo)adjuvant treatment ``t`` to the metastatic diagnosis."""
+    if dx is None:
+        return None
+    ended = t.ended_months_ago if t.ended_months_ago is not None else 0.0
+    return max(0.0, ended - dx)
+
+
+def adjuvant_facts(p: Patient) -> dict[str, Any]:
+    """De novo vs recurrent, (neo)adjuvant exposures, the treatment-free interval and early relapse."""
+    adjuvant = [t for t in p.treatments if t.setting is not Setting.METASTATIC]
+    dx = p.metastatic_diagnosis_months_ago
+    v: dict[str, Any] = {}
+    if p.presentation is not None:
+        v["de_novo"] = p.presentation is Presentation.DE_NOVO
+    else:
+        v["de_novo"] = False if adjuvant else None
+    her2_adj = [t for t in adjuvant if _has_class(t.drugs, ANTI_HER2_CLASSES)]
+    v["adjuvant_anti_her2"] = bool(her2_adj)
+    v["adjuvant_pertuzumab"] = any("pertuzumab" in t.drugs for t in her2_adj)
+    v["adjuvant_tdxd"] = any("trastuzumab deruxtecan" in t.drugs for t in adjuvant)
+    v["adjuvant_tdm1"] = any("trastuzumab emtansine" in t.drugs for t in adjuvant)
+    v["neoadjuvant_residual_disease"] = (
+        True if any(t.pathological_response is not None and t.pathological_response.value == "residual_disease"
+                    for t in adjuvant)
+        else (False if any(t.pathological_response is not None for t in adjuvant) else None))
+    relevant = her2_adj or [t for t in adjuvant if _has_class(t.drugs, _CYTOTOXIC)]
+    gaps = [_interval(t, dx) for t in relevant]
+    v["tfi_months"] = None if (not relevant or None in gaps) else min(g for g in gaps if g is not None)
+    v.update(_early_relapse(v, bool(her2_adj), bool(adjuvant)))
+    return v
+
+
+def _early_relapse(v: dict[str, Any], her2_adj: bool, any_adjuvant: bool) -> dict[str, Any]:
+    tfi = v["tfi_months"]
+    if not her2_adj:
+        early: bool | None = False if (v["de_novo"] is not None or any_adjuvant) else None
+        return {"early_relapse": early, "relapse_6_12_after_trastuzumab_only": early}
+    if tfi is None:
+        return {"early_relapse": None, "relapse_6_12_after_trastuzumab_only": None}
+    after_p = v["adjuvant_pertuzumab"]
+    early = tfi <= EARLY_RELAPSE_MONTHS or (after_p and tfi <= EARLY_RELAPSE_AFTER_PERTUZUMAB_MONTHS)
+    zone = (not after_p) and EARLY_RELAPSE_MONTHS < tfi <= EARLY_RELAPSE_AFTER_PERTUZUMAB_MONTHS
+    return {"early_relapse": early, "relapse_6_12_after_trastuzumab_only": zone}
+
+
+def exposure_facts(p: Patient) -> dict[str, Any]:
+    """Drugs received, progressed on (metastatic, or relapse <= 6 months after (neo)adjuvant) and stopped."""
+    met = [t for t in p.treatments if t.setting is Setting.METASTATIC]
+    dx = p.metastatic_diagnosis_months_ago
+    progressed: set[str] = set()
+    for t in met:
+        if t.stop_reason is StopReason.PROGRESSION:
+            progressed.update(t.drugs)
+    for t in p.treatments:
+        gap = _interval(t, dx) if t.setting is not Setting.METASTATIC else None
+        if gap is not None and gap <= ADJUVANT_PROGRESSION_WINDOW_MONTHS:
+            progressed.update(t.drugs)
+    received = {d for t in p.treatments for d in t.drugs}
+    return {
+        "drugs_received": frozenset(received),
+        "classes_received": frozenset(DRUG_CLASSES[d].value for d in received),
+        "metastatic_drugs_received": frozenset(d for t in met for d in t.drugs),
+        "progressed_on": frozenset(progressed),
+        "progressed_on_classes": frozenset(DRUG_CLASSES[d].value for d in progressed),
+        "stopped_for_toxicity": frozenset(d for t in met if t.stop_reason is StopReason.TOXICITY for d in t.drugs),
+    }
+
+
+def _current_drugs(lines: Lines) -> list[str]:
+    """Drugs of the latest line while it has not progressed (completed induction chemotherapy excluded)."""
+    latest = lines.latest
+    if not latest or lines.latest_progressed:
+        return []
+    ongoing = [t for t in latest if t.ended_months_ago is None]
+    pool = ongoing or [t for t in latest if t.phase is Phase.MAINTENANCE] or latest
+    current: list[str] = []
+    for t in pool:
+        for d in t.drugs:
+            finished_chemo = DRUG_CLASSES[d] in _CYTOTOXIC and t.phase is Phase.INDUCTION and not ongoing
+            if d not in current and not finished_chemo:
+                current.append(d)
+    return current
+
+
+def line_facts(lines: Lines, early_relapse: bool | None) -> dict[str, Any]:
+    """Line counts, first-line drugs and induction, and the current regimen."""
+    line1 = lines.by_line.get(1, [])
+    induction = [t for t in line1 if t.phase is Phase.INDUCTION]
+    cycles = [t.cycles for t in induction if t.cycles is not None]
+    current = _current_drugs(lines)
+    count = lines.count
+    return {
+        "current_drugs": frozenset(current),
+        "metastatic_lines": float(count),
+        "prior_lines": float(count + (1 if early_relapse else 0)),
+        "line1_drugs": frozenset(d for t in line1 for d in t.drugs),
+        "induction_drugs": frozenset(d for t in induction for d in t.drugs),
+        "induction_completed": (any(t.ended_months_ago is not None and t.stop_reason is not StopReason.PROGRESSION
+                                    for t in induction) if induction else None),
+        "induction_ongoing": any(t.ended_months_ago is None for t in induction),
+        "induction_cycles": float(max(cycles)) if cycles else None,
+        "first_line_tdxd": any("trastuzumab deruxtecan" in t.drugs for t in line1),
+        "current_line": float(count) if count else None,
+    }
