@@ -24,10 +24,23 @@ def her2_positive(raw: dict[str, Any]) -> bool:
 
 
 def progressed_on(raw: dict[str, Any]) -> set[str]:
-    """Drugs the disease progressed on: metastatic treatments stopped for progression, and
-    (neo)adjuvant drugs finished <= 6 months before the metastatic diagnosis (domain.md 4.3)."""
+    """Drugs the disease progressed on: metastatic treatments stopped for progression, every drug of a
+    numbered metastatic line given before that line's progression (progression ends the line, completed
+    induction included), and (neo)adjuvant drugs finished <= 6 months before the metastatic diagnosis
+    (domain.md 4.3)."""
     out: set[str] = set()
     dx = raw.get("metastatic_diagnosis_months_ago")
+    met = [t for t in raw.get("treatments", []) if t["setting"] == "metastatic"]
+    lines: dict[int, list[dict[str, Any]]] = {}
+    current = 1
+    for t in sorted(met, key=lambda t: -t["started_months_ago"]):  # a missing line follows progression
+        line = t.get("line") or current
+        lines.setdefault(line, []).append(t)
+        current = line + 1 if t.get("stop_reason") == "progression" else line
+    for members in lines.values():
+        ends = [t["ended_months_ago"] for t in members if t.get("stop_reason") == "progression"]
+        if ends:
+            out.update(d for t in members if t["started_months_ago"] >= max(ends) for d in t["drugs"])
     for t in raw.get("treatments", []):
         if t["setting"] == "metastatic":
             if t.get("stop_reason") == "progression":

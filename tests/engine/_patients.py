@@ -165,6 +165,21 @@ def crafted_pool() -> list[dict[str, Any]]:
         {**second_line_after_thp(), "treatments": [
             {"drugs": ["trastuzumab deruxtecan", "pertuzumab"], "setting": "metastatic", "line": 1,
              "started_months_ago": 24, "ended_months_ago": 0, "stop_reason": "progression"}]},
+        *({**second_line_after_thp(**extra), "ild_history": "grade2_or_higher", "treatments": [
+            {"drugs": ["trastuzumab deruxtecan", "pertuzumab"], "setting": "metastatic", "line": 1,
+             "started_months_ago": 10, "ended_months_ago": 1, "stop_reason": "toxicity"}]}
+          for extra in ({}, hr_neg)),
+        cns_event(treatments=[  # a CDK4/6 inhibitor recorded without its endocrine partner
+            thp_induction(ended=25, months=5),
+            {"drugs": ["trastuzumab", "pertuzumab", "ribociclib"], "setting": "metastatic", "line": 1,
+             "phase": "maintenance", "started_months_ago": 25, "ended_months_ago": None, "stop_reason": None}]),
+        third_line(presentation="recurrent", treatments=[
+            {"drugs": ["trastuzumab deruxtecan"], "setting": "adjuvant", "started_months_ago": 60,
+             "ended_months_ago": 50, "stop_reason": "completed"},
+            {"drugs": ["docetaxel", "trastuzumab", "pertuzumab"], "setting": "metastatic", "line": 1,
+             "started_months_ago": 40, "ended_months_ago": 20, "stop_reason": "progression"},
+            {"drugs": ["tucatinib", "trastuzumab", "capecitabine"], "setting": "metastatic", "line": 2,
+             "started_months_ago": 20, "ended_months_ago": 0, "stop_reason": "progression"}]),
     ]
     for i, p in enumerate(out):
         p["id"] = f"crafted-{i:02d}"

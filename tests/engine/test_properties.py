@@ -3,8 +3,6 @@ disease, and never offers what a hard safety gate of domain.md section 5 forbids
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -70,11 +68,8 @@ def test_seeded_patients_cover_every_decision_point(kb):
 def test_invariants_hold_for_ten_thousand_seeded_patients(kb):
     """10,000 seeded patients: every invariant holds, no exception, every 10th rerun byte-identical.
 
-    Measured: 5.7 s in a single process on the 2-core development machine (KB 2026.11.0, engine
-    ~3,000 patients/s: generation ~0.6 s, validation ~0.2 s, recommend + checks ~4.9 s); the budget
-    asserted below is 60 s.
+    Throughput is measured in bench/ (make bench), not asserted here.
     """
-    start = time.perf_counter()
     failures: list[str] = []
     for i, raw in enumerate(random_patients(10_000, seed=20260314)):
         p = parse_patient(raw)
@@ -82,6 +77,4 @@ def test_invariants_hold_for_ten_thousand_seeded_patients(kb):
         failures += [f"{raw['id']}: {b}" for b in check(raw, p, rec, kb)]
         if i % 10 == 0 and recommend(parse_patient(raw), kb).to_json() != rec.to_json():
             failures.append(f"{raw['id']}: output differs between two runs")
-    elapsed = time.perf_counter() - start
     assert failures == [], f"{len(failures)} violations, first: {failures[:10]}"
-    assert elapsed < 60, f"10,000 patients took {elapsed:.1f} s"

@@ -92,10 +92,19 @@ def _met(drugs, start, end, line, phase=None, stop=None):
      {"brain_metastases": "active", "metastatic_sites": ["bone", "brain"], "extracranial_progression": True},
      "second_line"),
     ([_met(["docetaxel", "trastuzumab", "pertuzumab"], 5, 0, 1, "induction", "completed")],
+     {"decision_point": "next_line"}, "maintenance"),
+    ([_met(["docetaxel", "trastuzumab", "pertuzumab"], 5, 0, 1, "induction", "progression")],
      {"decision_point": "next_line"}, "second_line"),
+    ([], {"decision_point": "maintenance"}, "first_line"),
+    ([_met(["trastuzumab", "pertuzumab"], 5, 0, 1, "maintenance", "progression")],
+     {"decision_point": "first_line"}, "second_line"),
 ])
 def test_decision_point_is_derived_from_history(treatments, extra, dp):
-    """Ongoing line without progression -> maintenance; progression on line k -> line k+1; CNS event."""
+    """Ongoing line without progression -> maintenance; progression on line k -> line k+1; CNS event.
+
+    A stated decision point never overrides the history (issue 8): 'next line' without a recorded
+    progression is answered as maintenance, 'maintenance' without a first line as first line.
+    """
     assert facts(metastatic_diagnosis_months_ago=30, treatments=treatments, **extra)["decision_point"] == dp
 
 

@@ -9,7 +9,7 @@ patient, naming the field and the rule:
   (two lines at once: an earlier line still ongoing, or overlapping in time);
 * a treatment of line k that starts after line k ended in progression
   (progression ends the line: the next regimen is line k + 1);
-* a maintenance phase that starts before the induction of its line.
+* a maintenance phase that starts before the induction of its line, or while it is recorded as ongoing.
 
 References
 ----------
@@ -20,6 +20,7 @@ with an error naming the field and the rule).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -91,7 +92,7 @@ def _lines(ts: Sequence[_Treatment]) -> dict[int, list[tuple[int, _Treatment]]]:
 def _line_order(ts: Sequence[_Treatment]) -> HistoryProblem | None:
     lines = _lines(ts)
     numbers = sorted(lines)
-    for a, b in zip(numbers, numbers[1:], strict=False):
+    for a, b in itertools.pairwise(numbers):
         start_a = max(t.started_months_ago for _, t in lines[a])
         i_b, first_b = max(lines[b], key=lambda it: it[1].started_months_ago)
         if first_b.started_months_ago > start_a:
@@ -115,13 +116,14 @@ def _line_order(ts: Sequence[_Treatment]) -> HistoryProblem | None:
 
 def _after_progression(ts: Sequence[_Treatment]) -> HistoryProblem | None:
     for members in _lines(ts).values():
-        progressed = [t.ended_months_ago for _, t in members
-                      if _val(t.stop_reason) == "progression" and t.ended_months_ago is not None]
-        if not progressed:
+        ended = [(i, t.ended_months_ago) for i, t in members
+                 if _val(t.stop_reason) == "progression" and t.ended_months_ago is not None]
+        if not ended:
             continue
-        at = max(progressed)  # the first progression ends the line
+        at = max(e for _, e in ended)  # the first progression ends the line
+        stopped = {i for i, _ in ended}
         for i, t in members:
-            if t.started_months_ago < at:
+            if i not in stopped and t.started_months_ago <= at:
                 return HistoryProblem(
                     f"treatments[{i}].line", t.line,
                     f"starts after line {t.line} ended in progression ({at:g} months ago): "
@@ -135,6 +137,13 @@ def _phase_order(ts: Sequence[_Treatment]) -> HistoryProblem | None:
         if not induction:
             continue
         first_induction = max(induction)
+        ongoing = [i for i, t in members if _val(t.phase) == "induction" and t.ended_months_ago is None]
+        started = [t.started_months_ago for _, t in members if _val(t.phase) == "maintenance"]
+        if ongoing and started:
+            return HistoryProblem(
+                f"treatments[{ongoing[0]}].ended_months_ago", None,
+                f"the induction of line {members[0][1].line} is recorded as ongoing, but its maintenance started "
+                f"{max(started):g} months ago: give the induction its end")
         for i, t in members:
             if _val(t.phase) == "maintenance" and t.started_months_ago > first_induction:
                 return HistoryProblem(

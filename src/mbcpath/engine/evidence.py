@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from mbcpath.domain.recommendation import Criterion, EndpointSummary, EvidenceRef, Status, TrialFit
+from mbcpath.facts.words import explain
 from mbcpath.kb.models import Endpoint, Trial
-from mbcpath.rules.conditions import compile_condition
+from mbcpath.rules.conditions import Condition, compile_condition
 
 _ENDPOINT_LABEL = {"pfs": "PFS", "os": "OS", "orr": "ORR", "cns_pfs": "CNS-PFS", "cns_orr": "CNS ORR",
                    "ttp": "TTP", "ttf": "TTF", "dor": "DoR", "cbr": "CBR", "pfs_rate": "PFS rate",
@@ -78,80 +79,27 @@ def static_evidence(trial: Trial, role: str) -> EvidenceRef:
     )
 
 
-_MEMO: dict[tuple[Any, ...], tuple[Criterion, bool | None]] = {}
-_MEMO_MAX = 100_000
-
-
-def evaluate_criterion(crit: Any, facts: Mapping[str, Any]) -> tuple[Criterion, bool | None]:
-    """Evaluate a KB criterion (``id``, ``text``, ``condition``, ``sources``) for these facts.
-
-    Results are memoised on the values of the facts the condition reads, so a cohort with
-    recurring fact patterns builds each explanation once; the returned objects are shared
-    and must not be mutated.
-    """
-    cond = compile_condition(crit.condition)
-    key = (crit.id, crit.text, crit.condition, tuple(crit.sources), tuple(facts.get(f) for f in cond.facts))
-    hit = _MEMO.get(key)
-    if hit is not None:
-        return hit
+def criterion_status(crit_id: str, text: str, cond: Condition, sources: tuple[str, ...] | list[str],
+                     facts: Mapping[str, Any]) -> tuple[Criterion, bool | None]:
+    """Evaluate one criterion and explain it in clinical words (an unknown value is never 'met')."""
     v = cond.evaluate(facts)
-    out = (Criterion.model_construct(id=crit.id, text=crit.text, status=_status(v), detail=cond.explain(facts),
-                                     sources=list(crit.sources)), v)
-    if len(_MEMO) >= _MEMO_MAX:
-        _MEMO.clear()
-    _MEMO[key] = out
-    return out
-
-
-_FIT_MEMO: dict[tuple[Any, ...], TrialFit] = {}
-_CITED_MEMO: dict[tuple[Any, ...], EvidenceRef] = {}
-
-
-_FIT_FACTS: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
-
-
-def _fit_key(trial: Trial, facts: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The trial's eligibility conditions and the values of every fact they read."""
-    conds = tuple(c.condition for c in trial.eligibility if c.condition is not None)
-    names = _FIT_FACTS.get((trial.id, conds))
-    if names is None:
-        names = _FIT_FACTS[(trial.id, conds)] = tuple(
-            sorted({f for text in conds for f in compile_condition(text).facts}))
-    return (trial.id, conds, tuple(facts.get(n) for n in names))
-
-
-def cited_evidence(static: EvidenceRef, trial: Trial, facts: Mapping[str, Any]) -> EvidenceRef:
-    """``static`` (from :func:`static_evidence`) with this patient's fit to the trial.
-
-    Memoised on the facts the eligibility reads; the returned objects are shared, read-only.
-    """
-    key = _fit_key(trial, facts)
-    cited_key = (static.trial, static.role, key)
-    hit = _CITED_MEMO.get(cited_key)
-    if hit is None:
-        fit = _FIT_MEMO.get(key)
-        if fit is None:
-            fit = _FIT_MEMO[key] = trial_fit(trial, facts)
-        hit = static.model_copy(update={"fit": fit})
-        if len(_CITED_MEMO) >= _MEMO_MAX:
-            _CITED_MEMO.clear()
-            _FIT_MEMO.clear()
-        _CITED_MEMO[cited_key] = hit
-    return hit
+    detail = explain(cond.facts, facts)
+    return Criterion.model_construct(id=crit_id, text=text, status=_status(v), detail=detail,
+                                     sources=list(sources)), v
 
 
 def trial_fit(trial: Trial, facts: Mapping[str, Any]) -> TrialFit:
-    """Evaluate the trial's checkable eligibility criteria for this patient.
+    """Evaluate the trial's structured eligibility for this patient (the whole history).
 
-    ``fits`` is False if any criterion is not met, None if any is unknown, else True.
-    Criteria without a condition are listed as 'unknown' only when nothing else decides.
+    ``fits`` is False if any criterion is not met (the criteria say which), None if any is
+    unknown (which datum), else True. Criteria without a condition are not evaluated.
     """
     crits: list[Criterion] = []
     verdicts: list[bool | None] = []
     for c in trial.eligibility:
         if c.condition is None:
             continue
-        crit, v = evaluate_criterion(c, facts)
+        crit, v = criterion_status(c.id, c.text, compile_condition(c.condition), c.sources, facts)
         verdicts.append(v)
         crits.append(crit)
     if any(v is False for v in verdicts):
@@ -161,6 +109,11 @@ def trial_fit(trial: Trial, facts: Mapping[str, Any]) -> TrialFit:
     else:
         fits = True
     return TrialFit.model_construct(fits=fits, criteria=crits)
+
+
+def fit_facts(trial: Trial) -> tuple[str, ...]:
+    """The facts the trial's eligibility reads."""
+    return tuple(sorted({f for c in trial.eligibility if c.condition for f in compile_condition(c.condition).facts}))
 
 
 def _status(v: bool | None) -> Status:

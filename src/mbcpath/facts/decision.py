@@ -1,9 +1,9 @@
 """The decision point: derived from the history, which a stated decision point never overrides.
 
-A stated decision point that agrees with the history changes nothing. One that adds what the
-history cannot say (``next_line`` while a line is recorded as ongoing: the clinician reports
-progression now) is taken, and the basis says so. One that contradicts the history is answered
-from the history, and the contradiction is shown (:attr:`Decision.contradiction`).
+A stated decision point that agrees with the history changes nothing. One that contradicts the
+history (``next_line`` while the latest line is recorded without progression, ``maintenance`` with no
+first line, ...) is answered from the history, and the contradiction is shown
+(:attr:`Decision.contradiction`) with what to record if the history is incomplete.
 
 References
 ----------
@@ -94,14 +94,11 @@ def decide(p: Patient, v: dict[str, Any], lines: Lines) -> Decision:
 
 
 def _stated_next_line(v: dict[str, Any], lines: Lines, derived: Decision) -> Decision:
-    k = lines.count
-    if derived.point in ("second_line", "third_line_or_later") and (k == 0 or lines.latest_progressed):
+    if derived.point in ("second_line", "third_line_or_later"):
         return Decision(derived.point, derived.basis, "next_line")
-    if k == 0:
-        return Decision(derived.point, derived.basis, "next_line",
-                        "The stated decision point 'next line' needs a metastatic line to follow, but no metastatic "
-                        f"treatment is recorded: answered as {_words(derived.point)}.")
-    offset = 1 if v["early_relapse"] else 0
-    return Decision(_line_name(k + 1 + offset),
-                    f"progression on line {k} as stated by the caller (decision_point next_line); the history "
-                    f"records line {k} without a progression stop", "next_line")
+    where = ("no metastatic treatment is recorded" if lines.count == 0
+             else f"line {lines.count} is recorded without a progression stop")
+    return Decision(derived.point, derived.basis, "next_line",
+                    f"The stated decision point 'next line' does not fit the treatment history ({where}): answered "
+                    f"as {_words(derived.point)}. If the disease has progressed, record it (stop_reason "
+                    "'progression' with the end date) and ask again.")

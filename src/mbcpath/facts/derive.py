@@ -140,8 +140,8 @@ def derive_facts(p: Patient) -> PatientFacts:
     v.update(_patient_facts(p))
     v.update(_disease_facts(p))
     v.update(adjuvant_facts(p))
-    v.update(exposure_facts(p))
     lines = assign_lines([t for t in p.treatments if t.setting is Setting.METASTATIC])
+    v.update(exposure_facts(p, lines))
     v.update(line_facts(lines, v["early_relapse"]))
     decision = decide(p, v, lines)
     v["decision_point"] = decision.point

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mbcpath.domain.drugs import ANTI_HER2_CLASSES, CHEMOTHERAPY_CLASSES, DRUG_CLASSES, DrugClass
+from mbcpath.domain.drugs import ANTI_HER2_CLASSES, DRUG_CLASSES, DrugClass
 from mbcpath.domain.patient import Patient, Phase, Presentation, Setting, StopReason, Treatment
 
 #: Relapse within this many months of finishing a (neo)adjuvant drug counts as progression on it.
@@ -110,11 +110,28 @@ def _early_relapse(v: dict[str, Any], her2_adj: bool, any_adjuvant: bool) -> dic
     return {"early_relapse": early, "relapse_6_12_after_trastuzumab_only": zone}
 
 
-def exposure_facts(p: Patient) -> dict[str, Any]:
-    """Drugs received, progressed on (metastatic, or relapse <= 6 months after (neo)adjuvant) and stopped."""
+def _line_failures(lines: Lines) -> set[str]:
+    """Drugs of every metastatic line that ended in progression, given before the progression.
+
+    Progression ends the line: its completed induction chemotherapy failed with it (the regimen
+    failed), so it is not re-offered either.
+    """
+    out: set[str] = set()
+    for members in lines.by_line.values():
+        ends = [t.ended_months_ago for t in members
+                if t.stop_reason is StopReason.PROGRESSION and t.ended_months_ago is not None]
+        if ends:
+            at = max(ends)
+            out.update(d for t in members if t.started_months_ago >= at for d in t.drugs)
+    return out
+
+
+def exposure_facts(p: Patient, lines: Lines) -> dict[str, Any]:
+    """Drugs received, progressed on (metastatic lines that progressed, or relapse <= 6 months after
+    (neo)adjuvant therapy) and stopped for toxicity."""
     met = [t for t in p.treatments if t.setting is Setting.METASTATIC]
     dx = p.metastatic_diagnosis_months_ago
-    progressed: set[str] = set()
+    progressed = _line_failures(lines)
     for t in met:
         if t.stop_reason is StopReason.PROGRESSION:
             progressed.update(t.drugs)

@@ -21,7 +21,9 @@ from mbcpath.domain.validation import loc_to_path
 from mbcpath.errors import KnowledgeBaseError
 from mbcpath.kb.models import (
     DecisionFile,
+    DrugLabel,
     GuidelineSource,
+    LabelDimensionsFile,
     NotesFile,
     Regimen,
     Release,
@@ -48,6 +50,8 @@ class KnowledgeBase:
     decisions: dict[str, DecisionFile]
     safety: SafetyFile
     notes: NotesFile
+    labels: dict[str, DrugLabel] = field(default_factory=dict)
+    label_dimensions: LabelDimensionsFile = field(default_factory=lambda: LabelDimensionsFile(dimensions=[]))
     aliases: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -138,12 +142,31 @@ def load_kb_from(root: Path) -> KnowledgeBase:
         decisions[d.id] = d
     safety = _validate(SafetyFile, root / "decisions" / "safety.yaml")
     notes = _validate(NotesFile, root / "decisions" / "notes.yaml")
-    kb = KnowledgeBase(root, release, sources, trials, regimens, guidelines, decisions, safety, notes)
+    labels, dimensions = _labels(root)
+    kb = KnowledgeBase(root, release, sources, trials, regimens, guidelines, decisions, safety, notes, labels,
+                       dimensions)
     _cross_check(kb)
     for t in trials.values():
         for name in (t.id, *t.aliases):
             kb.aliases[_norm(name)] = t.id
     return kb
+
+
+def _labels(root: Path) -> tuple[dict[str, DrugLabel], LabelDimensionsFile]:
+    """The drug-label safety table (``kb/labels``): one file per drug plus ``dimensions.yaml``."""
+    folder = root / "labels"
+    if not folder.is_dir():
+        return {}, LabelDimensionsFile(dimensions=[])
+    dims = _validate(LabelDimensionsFile, folder / "dimensions.yaml")
+    labels: dict[str, DrugLabel] = {}
+    for p in _yaml_files(folder):
+        if p.stem == "dimensions":
+            continue
+        lab = _validate(DrugLabel, p)
+        if lab.drug in labels:
+            raise KnowledgeBaseError(f"drug {lab.drug!r} has two label files", path=str(p))
+        labels[lab.drug] = lab
+    return labels, dims
 
 
 def _by_id(model: type[M], folder: Path) -> dict[str, M]:

@@ -298,9 +298,14 @@ class GuidelineSource(_KB):
 
 # ----------------------------------------------------------------------------- decisions
 class RuleCriterion(_KB):
+    """A criterion of an option rule. A ``requires`` criterion that cannot be checked (unknown data)
+    excludes the option (``if_unknown: exclude``) or offers it flagged as resting on unknown data
+    (``if_unknown: offer``)."""
+
     id: str
     text: str
     condition: ConditionText
+    if_unknown: Literal["exclude", "offer"] = "exclude"
     sources: Sources
 
     _c = field_validator("condition")(classmethod(lambda cls, v: _check_condition(v)))
@@ -324,12 +329,41 @@ class EvidenceLink(_KB):
     role: str
 
 
+TierName = Literal["preferred", "other_recommended", "useful_in_certain_circumstances", "investigational",
+                   "not_in_guidelines"]
+#: The contract category each guideline tier gives (NCCN's three tiers; investigational).
+TIER_CATEGORY: dict[str, Category] = {
+    "preferred": Category.PREFERRED,
+    "other_recommended": Category.ALTERNATIVE,
+    "useful_in_certain_circumstances": Category.SELECTED_PATIENTS,
+    "investigational": Category.INVESTIGATIONAL,
+}
+
+
+class TierSpec(_KB):
+    """Where guidelines place an option at its decision point, with the statements that say so."""
+
+    label: TierName
+    statements: list[str] = Field(default_factory=list, description="guideline statement ids")
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _sourced(self) -> TierSpec:
+        if self.label != "not_in_guidelines" and not self.statements:
+            raise ValueError(f"tier {self.label!r} needs the guideline statement(s) that place it there")
+        return self
+
+
 class OptionRule(_KB):
     """One option the engine considers at a decision point."""
 
     id: str
     regimen: str
     category: Category
+    tier: TierSpec
+    summary: str = Field(..., min_length=10, max_length=160, description="one line of why, in clinical words")
+    known_since: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+                                    description="date the option's evidence became public (as-of answers)")
     priority: int = Field(..., ge=0, le=1000)
     requires: list[RuleCriterion] = Field(default_factory=list, description="false -> excluded")
     criteria: list[RuleCriterion] = Field(default_factory=list, description="shown as met/not met/unknown")
@@ -338,7 +372,19 @@ class OptionRule(_KB):
     guidelines: list[str] = Field(default_factory=list, description="statement ids")
     rationale: list[str] = Field(..., min_length=1)
     exposure_exempt: bool = Field(False, description="continuing the current regimen is allowed")
+    only_at: list[str] = Field(default_factory=list,
+                               description="restrict the rule to these of its file's decision points")
     sources: Sources
+
+    @model_validator(mode="after")
+    def _category_follows_tier(self) -> OptionRule:
+        expected = TIER_CATEGORY.get(self.tier.label)
+        if expected is not None and self.category is not expected:
+            raise ValueError(f"category {self.category.value!r} does not follow tier {self.tier.label!r} "
+                             f"(expected {expected.value!r})")
+        if expected is None and self.category is Category.PREFERRED:
+            raise ValueError("an option outside the guidelines cannot be 'preferred'")
+        return self
 
 
 DecisionPointName = Literal["first_line", "maintenance", "second_line", "third_line_or_later", "cns_event"]
@@ -379,10 +425,11 @@ class Gate(_KB):
 
     id: str = Field(..., pattern=r"^[a-z0-9][a-z0-9\-]*$")
     title: str
-    kind: Literal["condition", "exposure", "formulary", "restricted"] = "condition"
+    kind: Literal["condition", "exposure", "formulary", "restricted", "composition"] = "condition"
     when: ConditionText | None = None
     applies_to: Selector = Field(default_factory=lambda: Selector())
-    effect: Literal["exclude", "warn", "demote", "add_component"]
+    effect: Literal["exclude", "warn", "demote", "avoid", "add_component"] = Field(
+        ..., description="avoid: never ranked first while another option remains")
     message: str
     if_unknown: str | None = Field(None, description="warning when the condition cannot be evaluated")
     overridable: bool = False
@@ -390,6 +437,8 @@ class Gate(_KB):
     exempt_drugs: list[str] = Field(default_factory=list)
     class_level: list[DrugClass] = Field(default_factory=list, description="exposure by class for these")
     restricted_drugs: list[str] = Field(default_factory=list)
+    needs_classes: list[DrugClass] = Field(default_factory=list,
+                                           description="composition: applies_to classes need one of these")
     sources: Sources
 
     _c = field_validator("when")(classmethod(lambda cls, v: _check_condition(v)))
@@ -400,6 +449,8 @@ class Gate(_KB):
             raise ValueError("a condition gate needs 'when'")
         if self.effect == "add_component" and self.component is None:
             raise ValueError("effect 'add_component' needs 'component'")
+        if self.kind == "composition" and not (self.applies_to.classes and self.needs_classes):
+            raise ValueError("a composition gate needs applies_to.classes and needs_classes")
         return self
 
 

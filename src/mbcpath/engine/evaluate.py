@@ -1,0 +1,398 @@
+"""Evaluate one candidate option of the plan for one patient.
+
+References
+----------
+shared/domain.md section 5 (safety gates: hard stops, warnings, added components) and 4.3
+(the exposure rule); kb/labels/README.md (label effects: a ``do_not_start`` rule stops a new
+drug and warns on a continuing one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mbcpath.domain.drugs import DRUG_CLASSES, DrugClass
+from mbcpath.domain.patient import Patient
+from mbcpath.domain.recommendation import Category, Component, Criterion, EvidenceRef, Excluded, component_label
+from mbcpath.engine.evidence import criterion_status, fit_facts, trial_fit
+from mbcpath.engine.plan import Candidate, DrugStop, Plan, PlanComponent, is_chemo_free, selector_matches
+from mbcpath.facts.derive import PatientFacts
+from mbcpath.facts.words import explain
+from mbcpath.kb.models import Gate
+from mbcpath.rules.conditions import Condition
+
+_MEMO_MAX = 50_000
+_KIND_ORDER = ("safety", "exposure", "availability", "not_indicated", "not_established")
+
+
+@dataclass
+class AppliedStop:
+    """A stop or warning that acted on this patient's options (for the answer's safety summary)."""
+
+    gate: str
+    severity: str
+    text: str
+    drugs: set[str] = field(default_factory=set)
+    overridable: bool = False
+    sources: tuple[str, ...] = ()
+
+
+@dataclass
+class Run:
+    """Per-patient state: facts, memoised verdicts, unknowns met on the way, stops applied."""
+
+    plan: Plan
+    pf: PatientFacts
+    facts: Mapping[str, Any]
+    overrides: dict[str, str]
+    current: frozenset[str]
+    verdicts: dict[str, bool | None] = field(default_factory=dict)
+    unknown: dict[str, list[str]] = field(default_factory=dict)
+    applied: dict[str, AppliedStop] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, plan: Plan, pf: PatientFacts, patient: Patient) -> Run:
+        return cls(plan, pf, pf.values, {o.gate: o.reason for o in patient.gate_overrides},
+                   pf.values["current_drugs"])
+
+    def verdict(self, cond: Condition) -> bool | None:
+        v = self.verdicts.get(cond.source, ...)
+        if v is ...:
+            v = self.verdicts[cond.source] = cond.evaluate(self.facts)
+        return v  # type: ignore[return-value]
+
+    def note_unknown(self, cond: Condition, where: str) -> list[str]:
+        names = cond.unknown_facts(self.facts)
+        for n in names:
+            places = self.unknown.setdefault(n, [])
+            if where not in places:
+                places.append(where)
+        return names
+
+    def record(self, gate: str, severity: str, text: str, drug: str | None, *, overridable: bool = False,
+               sources: tuple[str, ...] = ()) -> None:
+        a = self.applied.get(gate)
+        if a is None:
+            a = self.applied[gate] = AppliedStop(gate, severity, text, set(), overridable, sources)
+        if drug:
+            a.drugs.add(drug)
+
+
+@dataclass
+class OptionState:
+    """A candidate that passed: everything ranking and output need."""
+
+    cand: Candidate
+    name: str
+    components: list[Component]
+    category: Category
+    priority: int
+    criteria: list[Criterion]
+    rationale: list[str]
+    warnings: list[str]
+    evidence: list[EvidenceRef]
+    depends_on_unknown: list[str]
+    chemo_free: bool
+    avoided: bool = False
+    requires_unknown: bool = False
+
+
+@dataclass
+class _Outcome:
+    """What the stops and gates did to one regimen."""
+
+    blocked: list[str] = field(default_factory=list)
+    gates: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    overridable: bool = True
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    demoted: bool = False
+    avoided: bool = False
+
+    def block(self, reason: str, gate: str, kind: str, overridable: bool = False) -> None:
+        self.blocked.append(reason)
+        self.gates.append(gate)
+        self.kinds.append(kind)
+        self.overridable = self.overridable and overridable
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+
+# ----------------------------------------------------------------------------- entry
+def evaluate(cand: Candidate, run: Run) -> tuple[OptionState | None, Excluded | None]:
+    """The option for ``cand`` (or why it is excluded) for this patient."""
+    criteria, excl, depends = _requirements(cand, run)
+    comps = _components(cand, run)
+    name = _name(cand, comps)
+    if excl is not None:
+        return None, _excluded(cand, name, comps, *excl)
+    if not comps:
+        return None, _excluded(cand, name, comps, ["no current regimen to continue"], [cand.rule_id],
+                               "not_indicated", False)
+    out = _Outcome()
+    comps = [c for c in (_apply_drug_stops(c, cand, run, out) for c in comps) if c is not None]
+    _apply_regimen_gates(comps, run, out)
+    if out.blocked:
+        return None, _excluded(cand, name, comps, out.blocked, out.gates, _main_kind(out.kinds), out.overridable)
+    return _state(cand, run, name, comps, criteria, depends, out), None
+
+
+def _requirements(cand: Candidate, run: Run) -> tuple[list[Criterion], tuple[Any, ...] | None, list[str]]:
+    criteria: list[Criterion] = []
+    not_met: list[str] = []
+    unknown: list[str] = []
+    depends: list[str] = []
+    for c in cand.requires:
+        crit, v = criterion_status(c.id, c.text, c.cond, c.sources, run.facts)
+        criteria.append(crit)
+        if v is False:
+            not_met.append(f"{c.text}: not met ({crit.detail})")
+        elif v is None:
+            run.note_unknown(c.cond, f"whether {cand.regimen.name} is indicated")
+            if c.if_unknown == "exclude":
+                unknown.append(f"{c.text}: cannot be checked ({crit.detail})")
+            else:
+                depends.append(f"{c.text} ({crit.detail})")
+    if not_met:
+        return criteria, (not_met, [cand.rule_id], "not_indicated", False), depends
+    if unknown:
+        return criteria, (unknown, [cand.rule_id], "not_established", False), depends
+    return criteria, None, depends
+
+
+def _components(cand: Candidate, run: Run) -> list[PlanComponent]:
+    if not cand.regimen.dynamic:
+        return list(cand.regimen.components)
+    fixed = list(cand.regimen.components)
+    return [*fixed, *(PlanComponent(d, DRUG_CLASSES[d]) for d in sorted(run.current))] if run.current else []
+
+
+def _name(cand: Candidate, comps: list[PlanComponent]) -> str:
+    if not cand.regimen.dynamic:
+        return cand.regimen.name
+    drugs = [c.drug for c in comps if c.drug]
+    return f"{cand.regimen.name}: {' + '.join(drugs)}" if drugs else cand.regimen.name
+
+
+def _label(c: PlanComponent) -> str:
+    return component_label(c.drug, c.drug_class, c.name, list(c.choices) or None)
+
+
+def _excluded(cand: Candidate, name: str, comps: list[PlanComponent], reasons: list[str], gates: list[str],
+              kind: str, overridable: bool) -> Excluded:
+    labels = [_label(c) for c in comps] or [_label(c) for c in cand.regimen.components]
+    return Excluded.model_construct(regimen_id=cand.regimen.id, name=name, components=labels, reasons=reasons,
+                                    gates=gates, overridable=overridable, kind=kind)  # type: ignore[arg-type]
+
+
+def _main_kind(kinds: list[str]) -> str:
+    ranked = [k for k in _KIND_ORDER if k in kinds]
+    return ranked[0] if ranked else "not_indicated"
+
+
+# ----------------------------------------------------------------------------- drug stops
+def _apply_drug_stops(c: PlanComponent, cand: Candidate, run: Run, out: _Outcome) -> PlanComponent | None:
+    """Stops on the component's drug (or on each of its choices): blocks, removes choices, warns."""
+    drugs = c.drugs()
+    if not drugs:
+        return c
+    stopped: dict[str, list[tuple[str, DrugStop]]] = {}
+    for d in drugs:
+        reasons = _drug_stops_hit(d, cand, run, out)
+        if reasons:
+            stopped[d] = reasons
+    if not stopped:
+        return c
+    keep = tuple(d for d in drugs if d not in stopped)
+    if not keep:
+        for reasons in stopped.values():
+            for text, stop in reasons:
+                out.block(text, stop.gate, stop.kind, stop.overridable)
+        return None
+    for d, reasons in stopped.items():
+        out.notes.append(f"{d} removed from the choices of {c.name or c.drug_class.value}: "
+                         + "; ".join(t for t, _ in reasons))
+    return PlanComponent(None, c.drug_class, c.name, keep)
+
+
+def _drug_stops_hit(drug: str, cand: Candidate, run: Run, out: _Outcome) -> list[tuple[str, DrugStop]]:
+    """The stops that exclude ``drug`` for this patient (warnings are added to ``out`` on the way)."""
+    hits: list[tuple[str, DrugStop]] = []
+    continuing = drug in run.current
+    for stop in run.plan.drug_stops.get(drug, ()):
+        if stop.kind == "exposure" and cand.exposure_exempt:
+            continue
+        action = stop.on_continuing if continuing else stop.on_new
+        if action is None:
+            continue
+        v = run.verdict(stop.when)
+        if v is None:
+            _unknown_stop(stop, drug, action, run, out)
+        elif v:
+            text = _act(stop, drug, action, run, out)
+            if text is not None:
+                hits.append((text, stop))
+    return hits
+
+
+def _unknown_stop(stop: DrugStop, drug: str, action: str, run: Run, out: _Outcome) -> None:
+    if action != "exclude" or stop.if_unknown is None:
+        return
+    names = run.note_unknown(stop.when, f"whether {drug} can be given")
+    out.unknown.append(f"{stop.if_unknown} ({explain(names, run.facts)})")
+    out.warn(f"{drug}: {stop.if_unknown}")
+
+
+def _act(stop: DrugStop, drug: str, action: str, run: Run, out: _Outcome) -> str | None:
+    """Apply a stop whose condition holds; return the stop's reason when the drug is stopped."""
+    basis = explain(stop.when.facts, run.facts)
+    text = f"{stop.message} [this patient: {basis}]"
+    if action == "warn":
+        out.warn(text)
+        run.record(stop.gate, "warning", stop.message, drug, sources=stop.sources)
+        return None
+    override = _override(stop, run)
+    if override is not None:
+        out.warn(f"Stop overridden by the clinician ({override}): {text}")
+        return None
+    run.record(stop.gate, "stop", stop.message, drug, overridable=stop.overridable, sources=stop.sources)
+    return text
+
+
+def _override(stop: DrugStop, run: Run) -> str | None:
+    if not stop.overridable:
+        return None
+    for key in (stop.gate, stop.dimension, f"{stop.dimension}-start"):
+        if key and key in run.overrides:
+            return run.overrides[key]
+    return None
+
+
+# ----------------------------------------------------------------------------- regimen gates
+def _apply_regimen_gates(comps: list[PlanComponent], run: Run, out: _Outcome) -> None:
+    classes = frozenset(c.drug_class for c in comps)
+    for g in run.plan.regimen_gates:
+        if not selector_matches(g.applies_to, comps, run.current):
+            continue
+        if g.kind == "composition":
+            _composition(g, classes, run, out)
+            continue
+        cond = run.plan.gate_conditions[g.id]
+        v = run.verdict(cond)
+        if v is None:
+            if g.if_unknown:
+                names = run.note_unknown(cond, g.title.lower())
+                out.warn(g.if_unknown)
+                out.unknown.append(f"{g.if_unknown} ({explain(names, run.facts)})")
+            continue
+        if v:
+            _gate_effect(g, comps, run, out)
+
+
+def _composition(g: Gate, classes: frozenset[DrugClass], run: Run, out: _Outcome) -> None:
+    if not classes & set(g.needs_classes):
+        out.block(g.message, g.id, "safety")
+        run.record(g.id, "stop", g.message, None, sources=tuple(g.sources))
+
+
+def _gate_effect(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome) -> None:
+    text = _fill(g.message, run.facts)
+    if g.effect == "exclude":
+        override = run.overrides.get(g.id) if g.overridable else None
+        if override is not None:
+            out.warn(f"Stop overridden by the clinician ({override}): {text}")
+            return
+        out.block(text, g.id, "safety", g.overridable)
+        run.record(g.id, "stop", text, None, overridable=g.overridable, sources=tuple(g.sources))
+    elif g.effect == "add_component" and g.component is not None:
+        _add_component(g, comps, run, out, text)
+    else:
+        out.warn(text)
+        out.demoted = out.demoted or g.effect == "demote"
+        out.avoided = out.avoided or g.effect == "avoid"
+        run.record(g.id, "warning", text, None, sources=tuple(g.sources))
+
+
+def _add_component(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome, text: str) -> None:
+    spec = g.component
+    assert spec is not None
+    if any(c.drug_class is spec.drug_class for c in comps):
+        return
+    unavailable = run.facts.get("unavailable_drugs") or frozenset()
+    choices = tuple(d for d in (spec.choices or ()) if d not in unavailable)
+    if not choices and not (spec.drug and spec.drug not in unavailable):
+        out.block(f"{text}, but no {spec.name or spec.drug_class.value} is available on the local formulary",
+                  g.id, "availability")
+        return
+    comps.append(PlanComponent(spec.drug, spec.drug_class, spec.name, choices))
+    out.notes.append(text)
+
+
+def _fill(message: str, facts: Mapping[str, Any]) -> str:
+    """Fill ``{fact}`` placeholders of a gate message with this patient's values."""
+    if "{" not in message:
+        return message
+    values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in facts.items()
+              if isinstance(v, (int, float, str))}
+    try:
+        return message.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return message
+
+
+# ----------------------------------------------------------------------------- the option
+def _state(cand: Candidate, run: Run, name: str, comps: list[PlanComponent], criteria: list[Criterion],
+           depends: list[str], out: _Outcome) -> OptionState:
+    category, priority, rationale = cand.category, cand.priority, list(cand.rationale)
+    for a in cand.adjustments:
+        v = run.verdict(a.cond)
+        if v:
+            category = a.category or category
+            priority += a.priority
+            rationale.append(a.note)
+        elif v is None:
+            run.note_unknown(a.cond, f"the ranking of {cand.regimen.name}")
+    if out.demoted and category is Category.PREFERRED:
+        category = Category.ALTERNATIVE
+    for c in cand.criteria:
+        criteria.append(criterion_status(c.id, c.text, c.cond, c.sources, run.facts)[0])
+    rationale.extend(out.notes)
+    return OptionState(
+        cand=cand, name=name, components=[_component(c) for c in comps], category=category, priority=priority,
+        criteria=criteria, rationale=rationale, warnings=list(out.warnings), evidence=_evidence(cand, run),
+        depends_on_unknown=[*depends, *out.unknown], chemo_free=is_chemo_free(frozenset(c.drug_class for c in comps)),
+        avoided=out.avoided, requires_unknown=bool(depends),
+    )
+
+
+def _component(c: PlanComponent) -> Component:
+    return Component.model_construct(drug=c.drug, drug_class=c.drug_class, name=c.name,
+                                     choices=list(c.choices) if c.choices else None)
+
+
+def _evidence(cand: Candidate, run: Run) -> list[EvidenceRef]:
+    refs = []
+    for link in cand.evidence:
+        trial = run.plan.kb.trials[link.trial]
+        key = ("fit", link.trial, link.role, tuple(run.facts.get(f) for f in _fit_names(run.plan, trial.id)))
+        hit = run.plan.memo.get(key)
+        if hit is None:
+            if len(run.plan.memo) > _MEMO_MAX:
+                run.plan.memo.clear()
+            hit = run.plan.memo[key] = link.static.model_copy(update={"fit": trial_fit(trial, run.facts)})
+        refs.append(hit)  # type: ignore[arg-type]
+    return refs  # type: ignore[return-value]
+
+
+def _fit_names(plan: Plan, trial_id: str) -> tuple[str, ...]:
+    key = ("fit-facts", trial_id)
+    names = plan.memo.get(key)
+    if names is None:
+        names = plan.memo[key] = fit_facts(plan.kb.trials[trial_id])
+    return names  # type: ignore[return-value]

@@ -1,0 +1,349 @@
+"""Compile a knowledge-base release once into an immutable decision plan.
+
+The plan is what every executor reads: the per-patient engine (:mod:`mbcpath.engine.core`)
+and the cohort runner's SQL compiler. Everything patient-independent is resolved here:
+conditions are compiled, every safety rule is reduced to a stop on one *drug* (the drug-label
+table, the exposure rule, the formulary and restricted availability) or to a gate on a
+*regimen* (composition rules, warnings, demotions, added components), evidence links are
+classified as direct (the option's own regimen was an arm) or indirect, and the facts each
+part reads are listed.
+
+References
+----------
+shared/design.md ("one plan both executors read"); shared/domain.md section 5 (safety gates);
+kb/labels/README.md (the drug-label safety table and its effect semantics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+from mbcpath import __version__
+from mbcpath.domain.drugs import CHEMOTHERAPY_CLASSES, DRUG_CLASSES, ENDOCRINE_CLASSES, DrugClass
+from mbcpath.domain.recommendation import Category, EvidenceRef, GuidelineRef, Tier
+from mbcpath.engine.evidence import static_evidence
+from mbcpath.kb.loader import KnowledgeBase
+from mbcpath.kb.models import ComponentSpec, Gate, LabelRule, OptionRule, RuleCriterion, Selector
+from mbcpath.rules.conditions import Condition, compile_condition
+
+Action = Literal["exclude", "warn"] | None
+StopKind = Literal["safety", "exposure", "availability"]
+
+#: What each label effect does to a drug the patient would start (new) or is receiving (continuing).
+LABEL_ACTIONS: dict[str, tuple[Action, Action]] = {
+    "contraindicated": ("exclude", "exclude"),
+    "withhold_stop": ("exclude", "exclude"),
+    "do_not_start": ("exclude", "warn"),
+    "dose_adjust": ("warn", "warn"),
+    "monitor": ("warn", "warn"),
+    "none": (None, None),
+}
+
+
+@dataclass(frozen=True)
+class DrugStop:
+    """One rule acting on one drug: when ``when`` holds, the drug is excluded or warned about."""
+
+    gate: str
+    kind: StopKind
+    when: Condition
+    on_new: Action
+    on_continuing: Action
+    message: str
+    overridable: bool = False
+    if_unknown: str | None = None
+    sources: tuple[str, ...] = ()
+    dimension: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanComponent:
+    """A regimen component: a drug, a choice within a class, or local therapy."""
+
+    drug: str | None
+    drug_class: DrugClass
+    name: str | None = None
+    choices: tuple[str, ...] = ()
+
+    def drugs(self) -> tuple[str, ...]:
+        return (self.drug,) if self.drug else self.choices
+
+    @classmethod
+    def of(cls, spec: ComponentSpec) -> PlanComponent:
+        return cls(spec.drug, spec.drug_class, spec.name, tuple(spec.choices or ()))
+
+
+@dataclass(frozen=True)
+class PlanRegimen:
+    id: str
+    name: str
+    components: tuple[PlanComponent, ...]
+    dynamic: bool = False
+
+    def classes(self) -> frozenset[DrugClass]:
+        return frozenset(c.drug_class for c in self.components)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A compiled rule criterion (requires or shown criterion)."""
+
+    id: str
+    text: str
+    cond: Condition
+    if_unknown: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    id: str
+    cond: Condition
+    category: Category | None
+    priority: int
+    note: str
+
+
+@dataclass(frozen=True)
+class EvidenceLink:
+    trial: str
+    role: str
+    support: Literal["direct", "indirect"]
+    static: EvidenceRef
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One option rule at a decision point, with everything patient-independent resolved."""
+
+    rule_id: str
+    regimen: PlanRegimen
+    category: Category
+    priority: int
+    tier: Tier
+    summary: str
+    requires: tuple[Criterion, ...]
+    criteria: tuple[Criterion, ...]
+    adjustments: tuple[Adjustment, ...]
+    evidence: tuple[EvidenceLink, ...]
+    guidelines: tuple[GuidelineRef, ...]
+    rationale: tuple[str, ...]
+    exposure_exempt: bool
+    known_since: str | None
+
+
+@dataclass(frozen=True)
+class Note:
+    id: str
+    cond: Condition
+    decision_points: frozenset[str]
+    text: str
+
+
+@dataclass(frozen=True)
+class MissingText:
+    fact: str
+    text: str
+    cond: Condition | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The compiled KB release: read by the per-patient engine and the cohort SQL compiler."""
+
+    kb_release: str
+    engine_version: str
+    candidates: MappingProxyType[str, tuple[Candidate, ...]]
+    drug_stops: MappingProxyType[str, tuple[DrugStop, ...]]
+    regimen_gates: tuple[Gate, ...]
+    gate_conditions: MappingProxyType[str, Condition]
+    conflicts: tuple[Note, ...]
+    missing: tuple[MissingText, ...]
+    ongoing_trials: tuple[str, ...]
+    kb: KnowledgeBase = field(repr=False, compare=False)
+    #: Explanations already built for a pattern of fact values (trial fits): shared, read-only objects.
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict, repr=False, compare=False)
+
+    def facts_read(self) -> frozenset[str]:
+        """Every derived fact any part of the plan reads (what a cohort table must carry)."""
+        names: set[str] = set()
+        for cands in self.candidates.values():
+            for c in cands:
+                for crit in (*c.requires, *c.criteria):
+                    names.update(crit.cond.facts)
+                for a in c.adjustments:
+                    names.update(a.cond.facts)
+        for stops in self.drug_stops.values():
+            for s in stops:
+                names.update(s.when.facts)
+        for cond in self.gate_conditions.values():
+            names.update(cond.facts)
+        for n in self.conflicts:
+            names.update(n.cond.facts)
+        return frozenset(names)
+
+
+# ----------------------------------------------------------------------------- compile
+def compile_plan(kb: KnowledgeBase) -> Plan:
+    """Compile ``kb`` into a :class:`Plan` (pure: the same KB gives the same plan)."""
+    statements = {sid: GuidelineRef(id=sid, body=g.body, statement=s.text, rating=s.rating,
+                                    date=s.date or g.date, sources=list(s.sources))
+                  for sid, (g, s) in kb.statements.items()}
+    statics: dict[tuple[str, str], EvidenceRef] = {}
+    candidates: dict[str, list[Candidate]] = {}
+    for d in kb.decisions.values():
+        for rule in d.options:
+            cand = _candidate(kb, rule, statements, statics)
+            for dp in (p for p in d.decision_points if not rule.only_at or p in rule.only_at):
+                candidates.setdefault(dp, []).append(cand)
+    gates = tuple(g for g in kb.safety.gates if g.kind in ("condition", "composition"))
+    return Plan(
+        kb_release=kb.release.kb_release,
+        engine_version=__version__,
+        candidates=MappingProxyType({k: tuple(v) for k, v in candidates.items()}),
+        drug_stops=MappingProxyType(_drug_stops(kb)),
+        regimen_gates=gates,
+        gate_conditions=MappingProxyType({g.id: compile_condition(g.when) for g in gates if g.when}),
+        conflicts=tuple(Note(n.id, compile_condition(n.when), frozenset(n.decision_points), n.text + _cite(n.sources))
+                        for n in kb.notes.conflicts),
+        missing=tuple(MissingText(m.fact, m.text, compile_condition(m.when) if m.when else None)
+                      for m in kb.notes.missing_data),
+        ongoing_trials=tuple(sorted(t.id for t in kb.trials.values() if t.status == "ongoing")),
+        kb=kb,
+    )
+
+
+def _cite(sources: Iterable[str]) -> str:
+    keys = list(sources)
+    return f" (Sources: {', '.join(keys)})" if keys else ""
+
+
+def _criterion(c: RuleCriterion) -> Criterion:
+    return Criterion(c.id, c.text, compile_condition(c.condition), c.if_unknown, tuple(c.sources))
+
+
+def _regimen(kb: KnowledgeBase, rid: str) -> PlanRegimen:
+    r = kb.regimens[rid]
+    return PlanRegimen(r.id, r.name, tuple(PlanComponent.of(c) for c in r.components), r.dynamic)
+
+
+def _direct(kb: KnowledgeBase, trial_id: str, regimen_id: str) -> bool:
+    """The option's own regimen was an arm of the trial (its numbers are the option's)."""
+    return any(a.regimen == regimen_id for a in kb.trials[trial_id].arms)
+
+
+def _candidate(kb: KnowledgeBase, rule: OptionRule, statements: dict[str, GuidelineRef],
+               statics: dict[tuple[str, str], EvidenceRef]) -> Candidate:
+    links = []
+    for ev in rule.evidence:
+        direct = _direct(kb, ev.trial, rule.regimen)
+        key = (ev.trial, ev.role)
+        if key not in statics:
+            statics[key] = static_evidence(kb.trials[ev.trial], ev.role)
+        ref = statics[key]
+        if not direct:
+            ref = ref.model_copy(update={"support": "indirect", "endpoints": [], "esmo_mcbs": None,
+                                         "basis": f"indirect support: {ev.role}"})
+        links.append(EvidenceLink(ev.trial, ev.role, "direct" if direct else "indirect", ref))
+    tier = Tier(label=rule.tier.label, statements=list(rule.tier.statements), text=rule.tier.note)
+    return Candidate(
+        rule_id=rule.id, regimen=_regimen(kb, rule.regimen), category=rule.category, priority=rule.priority,
+        tier=tier, summary=rule.summary,
+        requires=tuple(_criterion(c) for c in rule.requires), criteria=tuple(_criterion(c) for c in rule.criteria),
+        adjustments=tuple(Adjustment(a.id, compile_condition(a.when), a.category, a.priority, a.note)
+                          for a in rule.adjustments),
+        evidence=tuple(links), guidelines=tuple(statements[s] for s in rule.guidelines),
+        rationale=tuple(rule.rationale), exposure_exempt=rule.exposure_exempt, known_since=rule.known_since,
+    )
+
+
+# ----------------------------------------------------------------------------- drug stops
+def _drug_stops(kb: KnowledgeBase) -> dict[str, tuple[DrugStop, ...]]:
+    out: dict[str, list[DrugStop]] = {d: [] for d in DRUG_CLASSES}
+    for g in kb.safety.gates:
+        if g.kind == "exposure":
+            _exposure_stops(g, out)
+        elif g.kind == "formulary":
+            for d in out:
+                out[d].append(DrugStop(g.id, "availability", compile_condition(f"'{d}' in unavailable_drugs"),
+                                       "exclude", "exclude", g.message.replace("{drugs}", d),
+                                       sources=tuple(g.sources)))
+        elif g.kind == "restricted":
+            for d in g.restricted_drugs:
+                out[d].append(DrugStop(g.id, "availability", compile_condition(f"not '{d}' in available_drugs"),
+                                       "exclude", "exclude", g.message.replace("{drugs}", d),
+                                       sources=tuple(g.sources)))
+    for drug, label in kb.labels.items():
+        dims = {d.id: d for d in kb.label_dimensions.dimensions}
+        for dim, rules in label.dimensions.items():
+            for i, r in enumerate(rules):
+                stop = _label_stop(kb, drug, dim, i, r, dims[dim].when, dims[dim].if_unknown)
+                if stop is not None:
+                    out[drug].append(stop)
+    return {d: tuple(v) for d, v in out.items()}
+
+
+def _exposure_stops(g: Gate, out: dict[str, list[DrugStop]]) -> None:
+    for d, cls in DRUG_CLASSES.items():
+        if d in g.exempt_drugs or cls is DrugClass.LOCAL_THERAPY:
+            continue
+        text = f"'{d}' in progressed_on"
+        if cls in g.class_level:
+            text += f" or '{cls.value}' in progressed_on_classes"
+        out[d].append(DrugStop(g.id, "exposure", compile_condition(text), "exclude", "exclude",
+                               g.message.replace("{drugs}", d), sources=tuple(g.sources)))
+
+
+def _label_stop(kb: KnowledgeBase, drug: str, dim: str, i: int, r: LabelRule, default_when: str,
+                if_unknown: str | None) -> DrugStop | None:
+    on_new, on_cont = LABEL_ACTIONS[r.effect]
+    if on_new is None and on_cont is None:
+        return None
+    when = r.when or default_when
+    if r.interacting:
+        when = " or ".join(f"'{c}' in interacting_drugs" for c in r.interacting)
+    verified = any(kb.sources[k].verified and not getattr(kb.sources[k], "retracted", False) for k in r.sources)
+    message = f"{drug}: {r.text} (label: {r.section})"
+    if not verified and "exclude" in (on_new, on_cont):
+        on_new = "warn" if on_new == "exclude" else on_new
+        on_cont = "warn" if on_cont == "exclude" else on_cont
+        message += " [label rule not verified in stored material: check the label; it excludes nothing here]"
+    unknown = if_unknown if on_new == "exclude" else None
+    return DrugStop(f"label:{drug}:{dim}:{i}", "safety", compile_condition(when), on_new, on_cont, message,
+                    overridable=r.overridable, if_unknown=unknown, sources=tuple(r.sources), dimension=dim)
+
+
+# ----------------------------------------------------------------------------- regimen gates
+def selector_matches(sel: Selector, comps: Iterable[PlanComponent], current: frozenset[str]) -> bool:
+    """Whether a regimen-level selector hits a regimen of these components for this patient.
+
+    ``new_only`` / ``continuing_only`` restrict the class and drug tests to the drugs the patient
+    would start / is already receiving (``current``).
+    """
+    comps = list(comps)
+    reg_classes = frozenset(c.drug_class for c in comps)
+    if sel.any_regimen:
+        return True
+    if sel.chemotherapy and reg_classes & CHEMOTHERAPY_CLASSES:
+        return True
+    if sel.chemo_free and is_chemo_free(reg_classes):
+        return True
+    if sel.endocrine and reg_classes & ENDOCRINE_CLASSES:
+        return True
+    for c in comps:
+        drugs = c.drugs()
+        if sel.new_only:
+            drugs = tuple(d for d in drugs if d not in current)
+        if sel.continuing_only:
+            drugs = tuple(d for d in drugs if d in current)
+        if drugs and (c.drug_class in sel.classes or set(drugs) & set(sel.drugs)):
+            return True
+    return False
+
+
+def is_chemo_free(classes: frozenset[DrugClass]) -> bool:
+    """No cytotoxic drug and no antibody-drug conjugate (local therapy alone is not a systemic option)."""
+    return not (classes & CHEMOTHERAPY_CLASSES) and classes != frozenset({DrugClass.LOCAL_THERAPY})
