@@ -112,8 +112,13 @@ def _yaml_files(folder: Path) -> Iterable[Path]:
     return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
 
 
-def load_kb_from(root: Path) -> KnowledgeBase:
-    """Load and validate the KB below ``root`` (uncached)."""
+def load_kb_from(root: Path, *, release_checks: bool = True) -> KnowledgeBase:
+    """Load and validate the KB below ``root`` (uncached).
+
+    ``release_checks=False`` skips :func:`mbcpath.kb.checks.release_problems` (for reading an
+    old release that predates them, e.g. in ``mbcpath kb diff``); the schema and the
+    cross-references are always checked.
+    """
     root = Path(root)
     if not (root / "release.yaml").is_file():
         raise KnowledgeBaseError("no release.yaml: not a knowledge base folder", path=str(root))
@@ -139,7 +144,7 @@ def load_kb_from(root: Path) -> KnowledgeBase:
     safety = _validate(SafetyFile, root / "decisions" / "safety.yaml")
     notes = _validate(NotesFile, root / "decisions" / "notes.yaml")
     kb = KnowledgeBase(root, release, sources, trials, regimens, guidelines, decisions, safety, notes)
-    _cross_check(kb)
+    _cross_check(kb, release_checks)
     for t in trials.values():
         for name in (t.id, *t.aliases):
             kb.aliases[_norm(name)] = t.id
@@ -157,8 +162,10 @@ def _by_id(model: type[M], folder: Path) -> dict[str, M]:
     return out
 
 
-def _cross_check(kb: KnowledgeBase) -> None:
-    problems: list[str] = []
+def _cross_check(kb: KnowledgeBase, release_checks: bool = True) -> None:
+    from mbcpath.kb.checks import release_problems
+
+    problems: list[str] = release_problems(kb) if release_checks else []
 
     def need_sources(where: str, keys: Iterable[str]) -> None:
         for k in keys:
