@@ -162,8 +162,19 @@ class Arm(_KB):
         default_factory=list,
         description="a physician's-choice or mixed arm: regimens given to part of it; its numbers are pooled, "
                     "never one regimen's own (indirect support only)")
+    drugs: list[str] = Field(default_factory=list,
+                             description="(neo)adjuvant trials: the drugs of the arm (an exposure, not a "
+                                         "metastatic regimen; such arms name no regimen)")
     n: SourcedInt | None = None
     description: str = ""
+
+    @field_validator("drugs")
+    @classmethod
+    def _known_drugs(cls, v: list[str]) -> list[str]:
+        for d in v:
+            if d not in DRUG_CLASSES:
+                raise ValueError(f"drug {d!r}: {unknown_drug_rule(d)}")
+        return v
 
     @model_validator(mode="after")
     def _one_kind(self) -> Arm:
@@ -173,7 +184,7 @@ class Arm(_KB):
 
 
 EndpointName = Literal["pfs", "os", "orr", "cns_pfs", "cns_orr", "ttp", "ttf", "dor", "cbr", "pfs_rate",
-                       "os_rate", "cns_pfs_rate"]
+                       "os_rate", "cns_pfs_rate", "idfs", "idfs_rate", "dfs", "efs", "pcr", "pro"]
 
 
 class Endpoint(_KB):
