@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
 #: Offences in the lead's decision files (kb/decisions) known when release 2026.12.0 was cut:
 #: rules resting on a source this release marks unverified (NCCN-4, a third-party tool's reading
-#: of an NCCN version never read) or retracted (ALT-1, the retracted ALTERNATIVE paper). They are reported by ``mbcpath kb validate`` as waived, not
+#: of an NCCN version never read) or retracted (ALT-1, the retracted ALTERNATIVE paper). They are
+#: reported by ``mbcpath kb validate`` as waived, not
 #: refused, until the decision files are rewritten; delete each entry when its rule is fixed
 #: (tests/kb/test_checks.py fails on an entry that no longer matches an offence).
 WAIVED: frozenset[str] = frozenset({
@@ -78,8 +79,7 @@ def _used_records(kb: KnowledgeBase) -> Iterator[tuple[str, list[str]]]:
     for sid in sorted(cited & set(statements)):
         g, s = statements[sid]
         yield f"guidelines/{g.id}#{sid}", list(s.sources)
-    for where, keys in _rule_records(kb):
-        yield where, keys
+    yield from _rule_records(kb)
 
 
 def _rule_records(kb: KnowledgeBase) -> Iterator[tuple[str, list[str]]]:
@@ -255,9 +255,9 @@ def reference_problems(kb: KnowledgeBase) -> list[str]:
             out += [f"guidelines/{g.id}#{s.id}: unknown regimen {r!r}" for r in s.regimens if r not in kb.regimens]
         if g.superseded_by and g.superseded_by not in kb.guidelines:
             out.append(f"guidelines/{g.id}: superseded_by {g.superseded_by!r} is not a guideline id")
-    for key, s in kb.sources.items():
-        if s.corrected_by and s.corrected_by not in kb.sources:
-            out.append(f"sources#{key}: corrected_by {s.corrected_by!r} is not in kb/sources")
+    for key, src in kb.sources.items():
+        if src.corrected_by and src.corrected_by not in kb.sources:
+            out.append(f"sources#{key}: corrected_by {src.corrected_by!r} is not in kb/sources")
     return out
 
 

@@ -30,6 +30,8 @@ from mbcpath.kb.models import (
     SourceRegistry,
     Statement,
     Trial,
+    WatchFile,
+    WatchItem,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -226,6 +228,17 @@ def _cross_check(kb: KnowledgeBase, release_checks: bool = True) -> None:
     if problems:
         raise KnowledgeBaseError(f"{len(problems)} cross-reference problem(s): " + "; ".join(problems[:8]),
                                  path=str(kb.root), issues=problems)
+
+
+def load_watch(root: Path) -> list[WatchItem]:
+    """``kb/watch.yaml`` validated, with every source key resolving."""
+    watch = _validate(WatchFile, Path(root) / "watch.yaml")
+    kb = load_kb(root)
+    bad = [f"{i.id}: source {k!r}" for i in watch.items for k in i.sources if k not in kb.sources]
+    bad += [f"{i.id}: trial {i.trial!r}" for i in watch.items if i.trial and _norm(i.trial) not in kb.aliases]
+    if bad:
+        raise KnowledgeBaseError("watch.yaml names unknown keys: " + "; ".join(bad), path=str(root), issues=bad)
+    return list(watch.items)
 
 
 @lru_cache(maxsize=4)

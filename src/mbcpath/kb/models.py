@@ -436,6 +436,27 @@ class GuidelineSource(_KB):
         return self
 
 
+# ----------------------------------------------------------------------------- watch list
+class WatchItem(_KB):
+    """A pending readout, decision or document the KB is waiting for."""
+
+    id: str = Field(..., pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    what: str
+    kind: Literal["readout", "approval", "guideline", "scorecard", "registry"]
+    trial: str | None = Field(None, description="trial id or alias in kb/trials")
+    expected: str | None = Field(None, description="when it is expected, as a source says")
+    last_checked: _dt.date
+    status: Literal["pending", "found"] = "pending"
+    finding: str = Field("", description="what the last check found (or that nothing was found)")
+    sources: list[SourceKey] = Field(default_factory=list)
+
+
+class WatchFile(_KB):
+    """``kb/watch.yaml``."""
+
+    items: list[WatchItem] = Field(..., min_length=1)
+
+
 # ----------------------------------------------------------------------------- decisions
 class RuleCriterion(_KB):
     id: str
