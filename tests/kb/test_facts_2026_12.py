@@ -18,7 +18,8 @@ def _ep(kb, trial, endpoint, engine=True, **match):
 
 
 def test_her2climb02_primary_pfs_and_interim_os(kb):
-    """Hurvitz, Ann Oncol 2025 (doi 10.1016/j.annonc.2025.11.005): PFS 9.5 vs 7.4, HR 0.76 (0.61-0.95); OS HR 1.23 (0.87-1.74)."""
+    """Hurvitz, Ann Oncol 2025 (doi 10.1016/j.annonc.2025.11.005): PFS 9.5 vs 7.4, HR 0.76 (0.61-0.95);
+    interim OS HR 1.23 (0.87-1.74)."""
     t = kb.trial("HER2CLIMB-02")
     assert t.publications[0].doi == "10.1016/j.annonc.2025.11.005"
     pfs = _ep(kb, "HER2CLIMB-02", "pfs")
