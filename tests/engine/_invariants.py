@@ -133,8 +133,11 @@ def check(raw: dict[str, Any], patient: Any, rec: Recommendation, kb: Any) -> li
             bad.append(f"{tag}: continues {sorted(cont_her2)} with LVEF {lvef} < 40")
         if new_her2 and raw.get("heart_failure") is True and "heart-failure-start" not in overrides:
             bad.append(f"{tag}: starts {sorted(new_her2)} with symptomatic heart failure")
-        if raw.get("neuropathy_grade") is not None and raw["neuropathy_grade"] >= 2 and "taxane" in classes:
-            bad.append(f"{tag}: taxane with neuropathy grade {raw['neuropathy_grade']}")
+        grade = raw.get("neuropathy_grade")
+        if grade is not None and grade >= 3 and "taxane" in classes:
+            bad.append(f"{tag}: taxane with neuropathy grade {grade}")
+        if grade == 2 and "taxane" in classes and ((o.rank == 1 and len(opts) > 1) or "neuropathy" not in warn):
+            bad.append(f"{tag}: taxane with neuropathy grade 2 ranked first or without a neuropathy warning")
         if raw.get("pregnant") is True and classes & ANTI_HER2_AB_ADC:
             bad.append(f"{tag}: HER2-directed antibody/ADC in pregnancy")
         if raw.get("pregnant") is True and classes & {"aromatase_inhibitor", "serm"}:

@@ -169,6 +169,14 @@ def crafted_pool() -> list[dict[str, Any]]:
             {"drugs": ["trastuzumab deruxtecan", "pertuzumab"], "setting": "metastatic", "line": 1,
              "started_months_ago": 10, "ended_months_ago": 1, "stop_reason": "toxicity"}]}
           for extra in ({}, hr_neg)),
+        base(menopausal_status="premenopausal", age_years=33, pregnant=True, pregnancy_trimester=2),
+        after_adjuvant(["paclitaxel", "trastuzumab"], 30, treatments=[  # adjuvant taxane stopped for toxicity
+            {"drugs": ["paclitaxel", "trastuzumab"], "setting": "adjuvant", "started_months_ago": 40,
+             "ended_months_ago": 30, "stop_reason": "toxicity"}]),
+        cns_event(qtcf_ms=470, treatments=[  # continuing ribociclib with QTcF 470
+            thp_induction(ended=25, months=5),
+            {"drugs": ["trastuzumab", "pertuzumab", "letrozole", "ribociclib"], "setting": "metastatic", "line": 1,
+             "phase": "maintenance", "started_months_ago": 25, "ended_months_ago": None, "stop_reason": None}]),
         cns_event(treatments=[  # a CDK4/6 inhibitor recorded without its endocrine partner
             thp_induction(ended=25, months=5),
             {"drugs": ["trastuzumab", "pertuzumab", "ribociclib"], "setting": "metastatic", "line": 1,

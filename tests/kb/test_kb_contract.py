@@ -154,7 +154,7 @@ def test_kb_validate_rejects_a_condition_with_an_unknown_fact(tmp_path):
     """A rule condition naming a fact that does not exist cannot load."""
     kb = _copy_kb(tmp_path)
     f = kb / "decisions" / "safety.yaml"
-    text = f.read_text().replace("when: \"qtcf_ms >= 450\"", "when: \"qtc_ms >= 450\"")
+    text = f.read_text().replace("when: \"neuropathy_grade >= 3\"", "when: \"qtc_ms >= 450\"")
     f.write_text(text)
     res = run_cli("kb", "validate", str(kb))
     assert res.returncode == 1
@@ -166,12 +166,12 @@ def test_kb_validate_rejects_a_hard_stop_backed_only_by_unverified_sources(tmp_p
     kb = _copy_kb(tmp_path)
     f = kb / "decisions" / "safety.yaml"
     data = yaml.safe_load(f.read_text())
-    gate = next(g for g in data["gates"] if g["id"] == "qtcf-ribociclib")
+    gate = next(g for g in data["gates"] if g["id"] == "neuropathy-taxane-severe")
     gate["sources"] = ["CLEO-MEM"]
     f.write_text(yaml.safe_dump(data, sort_keys=False))
     res = run_cli("kb", "validate", str(kb))
     assert res.returncode == 1
-    assert "qtcf-ribociclib" in res.stderr and "verified" in res.stderr
+    assert "neuropathy-taxane-severe" in res.stderr and "verified" in res.stderr
 
 
 def test_kb_readme_manifest_matches_the_kb(kb):

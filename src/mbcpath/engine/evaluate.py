@@ -24,6 +24,12 @@ from mbcpath.kb.models import Gate
 from mbcpath.rules.conditions import Condition
 
 _MEMO_MAX = 50_000
+#: Override names of release 2026.11 (per-class gates): which label stops each still lifts.
+_LEGACY_OVERRIDES: dict[str, tuple[str, str]] = {
+    "lvef-below-50-start": ("lvef", "start"),       # do-not-start rules of the LVEF dimension
+    "heart-failure-start": ("lvef", "heart_failure"),  # rules that read symptomatic heart failure
+    "lvef-below-40-during": ("lvef", "withhold"),   # withhold rules on the LVEF value
+}
 _KIND_ORDER = ("safety", "exposure", "availability", "not_indicated", "not_established")
 
 
@@ -54,8 +60,8 @@ class Run:
 
     @classmethod
     def start(cls, plan: Plan, pf: PatientFacts, patient: Patient) -> Run:
-        return cls(plan, pf, pf.values, {o.gate: o.reason for o in patient.gate_overrides},
-                   pf.values["current_drugs"])
+        overrides = {o.gate: o.reason for o in patient.gate_overrides}
+        return cls(plan, pf, pf.values, overrides, pf.values["current_drugs"])
 
     def verdict(self, cond: Condition) -> bool | None:
         v = self.verdicts.get(cond.source, ...)
@@ -216,8 +222,8 @@ def _apply_drug_stops(c: PlanComponent, cand: Candidate, run: Run, out: _Outcome
                 out.block(text, stop.gate, stop.kind, stop.overridable)
         return None
     for d, reasons in stopped.items():
-        out.notes.append(f"{d} removed from the choices of {c.name or c.drug_class.value}: "
-                         + "; ".join(t for t, _ in reasons))
+        out.warn(f"{d} removed from the choices of {c.name or c.drug_class.value}: "
+                 + "; ".join(t for t, _ in reasons))
     return PlanComponent(None, c.drug_class, c.name, keep)
 
 
@@ -266,12 +272,25 @@ def _act(stop: DrugStop, drug: str, action: str, run: Run, out: _Outcome) -> str
 
 
 def _override(stop: DrugStop, run: Run) -> str | None:
+    """The documented reason that lifts this overridable stop: its own id, its dimension, or a legacy name."""
     if not stop.overridable:
         return None
-    for key in (stop.gate, stop.dimension, f"{stop.dimension}-start"):
-        if key and key in run.overrides:
-            return run.overrides[key]
+    for key, reason in run.overrides.items():
+        if key in (stop.gate, stop.dimension) or _legacy_match(key, stop):
+            return reason
     return None
+
+
+def _legacy_match(key: str, stop: DrugStop) -> bool:
+    hit = _LEGACY_OVERRIDES.get(key)
+    if hit is None or hit[0] != stop.dimension:
+        return False
+    kind = hit[1]
+    if kind == "start":
+        return stop.on_continuing != "exclude"
+    if kind == "heart_failure":
+        return "heart_failure" in stop.when.facts
+    return stop.on_continuing == "exclude" and "lvef_percent" in stop.when.facts
 
 
 # ----------------------------------------------------------------------------- regimen gates

@@ -26,7 +26,7 @@ from mbcpath.domain.drugs import CHEMOTHERAPY_CLASSES, DRUG_CLASSES, ENDOCRINE_C
 from mbcpath.domain.recommendation import Category, EvidenceRef, GuidelineRef, Tier
 from mbcpath.engine.evidence import static_evidence
 from mbcpath.kb.loader import KnowledgeBase
-from mbcpath.kb.models import ComponentSpec, Gate, LabelRule, OptionRule, RuleCriterion, Selector
+from mbcpath.kb.models import ComponentSpec, Gate, LabelDimension, LabelRule, OptionRule, RuleCriterion, Selector
 from mbcpath.rules.conditions import Condition, compile_condition
 
 Action = Literal["exclude", "warn"] | None
@@ -132,7 +132,7 @@ class Candidate:
     guidelines: tuple[GuidelineRef, ...]
     rationale: tuple[str, ...]
     exposure_exempt: bool
-    known_since: str | None
+    known_since: object
 
 
 @dataclass(frozen=True)
@@ -276,11 +276,11 @@ def _drug_stops(kb: KnowledgeBase) -> dict[str, tuple[DrugStop, ...]]:
                 out[d].append(DrugStop(g.id, "availability", compile_condition(f"not '{d}' in available_drugs"),
                                        "exclude", "exclude", g.message.replace("{drugs}", d),
                                        sources=tuple(g.sources)))
+    dims = {d.id: d for d in kb.label_dimensions.dimensions}
     for drug, label in kb.labels.items():
-        dims = {d.id: d for d in kb.label_dimensions.dimensions}
         for dim, rules in label.dimensions.items():
             for i, r in enumerate(rules):
-                stop = _label_stop(kb, drug, dim, i, r, dims[dim].when, dims[dim].if_unknown)
+                stop = _label_stop(kb, drug, dim, i, r, dims[dim])
                 if stop is not None:
                     out[drug].append(stop)
     return {d: tuple(v) for d, v in out.items()}
@@ -297,20 +297,22 @@ def _exposure_stops(g: Gate, out: dict[str, list[DrugStop]]) -> None:
                                g.message.replace("{drugs}", d), sources=tuple(g.sources)))
 
 
-def _label_stop(kb: KnowledgeBase, drug: str, dim: str, i: int, r: LabelRule, default_when: str,
-                if_unknown: str | None) -> DrugStop | None:
+def _label_stop(kb: KnowledgeBase, drug: str, dim: str, i: int, r: LabelRule,
+                dimension: LabelDimension) -> DrugStop | None:
+    from mbcpath.kb.labels import effective_condition
+
     on_new, on_cont = LABEL_ACTIONS[r.effect]
     if on_new is None and on_cont is None:
         return None
-    when = r.when or default_when
-    if r.interacting:
-        when = " or ".join(f"'{c}' in interacting_drugs" for c in r.interacting)
-    verified = any(kb.sources[k].verified and not getattr(kb.sources[k], "retracted", False) for k in r.sources)
+    when = effective_condition(r, dimension)
+    if_unknown = dimension.if_unknown
+    verified = all(kb.sources[k].verified and not getattr(kb.sources[k], "retracted", False) for k in r.sources)
     message = f"{drug}: {r.text} (label: {r.section})"
     if not verified and "exclude" in (on_new, on_cont):
         on_new = "warn" if on_new == "exclude" else on_new
         on_cont = "warn" if on_cont == "exclude" else on_cont
-        message += " [label rule not verified in stored material: check the label; it excludes nothing here]"
+        message += (" [not every source of this label rule was verified in stored material: check the label; "
+                    "it excludes nothing here]")
     unknown = if_unknown if on_new == "exclude" else None
     return DrugStop(f"label:{drug}:{dim}:{i}", "safety", compile_condition(when), on_new, on_cont, message,
                     overridable=r.overridable, if_unknown=unknown, sources=tuple(r.sources), dimension=dim)

@@ -98,7 +98,7 @@ FACT_TYPES: dict[str, FactType] = {
     "relapse_6_12_after_trastuzumab_only": _b("relapse 6-12 months after trastuzumab-based, pertuzumab-free therapy"),
     "drugs_received": _s(_DRUGS, "every drug received in any setting"),
     "classes_received": _s(_CLASSES, "classes of every drug received in any setting"),
-    "stopped_for_toxicity": _s(_DRUGS, "metastatic drugs stopped for toxicity"),
+    "stopped_for_toxicity": _s(_DRUGS, "drugs stopped for toxicity (any setting)"),
     "line1_drugs": _s(_DRUGS, "every drug of metastatic line 1, including completed induction"),
     "induction_drugs": _s(_DRUGS, "drugs of the first-line induction phase"),
     "induction_completed": _b("first-line induction finished without progression"),

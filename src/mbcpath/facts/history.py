@@ -146,7 +146,8 @@ def exposure_facts(p: Patient, lines: Lines) -> dict[str, Any]:
         "metastatic_drugs_received": frozenset(d for t in met for d in t.drugs),
         "progressed_on": frozenset(progressed),
         "progressed_on_classes": frozenset(DRUG_CLASSES[d].value for d in progressed),
-        "stopped_for_toxicity": frozenset(d for t in met if t.stop_reason is StopReason.TOXICITY for d in t.drugs),
+        "stopped_for_toxicity": frozenset(d for t in p.treatments if t.stop_reason is StopReason.TOXICITY
+                                          for d in t.drugs),
     }
 
 

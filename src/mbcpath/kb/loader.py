@@ -32,6 +32,8 @@ from mbcpath.kb.models import (
     SourceRegistry,
     Statement,
     Trial,
+    WatchFile,
+    WatchItem,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -116,8 +118,13 @@ def _yaml_files(folder: Path) -> Iterable[Path]:
     return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
 
 
-def load_kb_from(root: Path) -> KnowledgeBase:
-    """Load and validate the KB below ``root`` (uncached)."""
+def load_kb_from(root: Path, *, release_checks: bool = True) -> KnowledgeBase:
+    """Load and validate the KB below ``root`` (uncached).
+
+    ``release_checks=False`` skips :func:`mbcpath.kb.checks.release_problems` (for reading an
+    old release that predates them, e.g. in ``mbcpath kb diff``); the schema and the
+    cross-references are always checked.
+    """
     root = Path(root)
     if not (root / "release.yaml").is_file():
         raise KnowledgeBaseError("no release.yaml: not a knowledge base folder", path=str(root))
@@ -142,31 +149,27 @@ def load_kb_from(root: Path) -> KnowledgeBase:
         decisions[d.id] = d
     safety = _validate(SafetyFile, root / "decisions" / "safety.yaml")
     notes = _validate(NotesFile, root / "decisions" / "notes.yaml")
-    labels, dimensions = _labels(root)
+    labels, dimensions = _labels(root, release_checks)
     kb = KnowledgeBase(root, release, sources, trials, regimens, guidelines, decisions, safety, notes, labels,
                        dimensions)
-    _cross_check(kb)
+    _cross_check(kb, release_checks)
     for t in trials.values():
         for name in (t.id, *t.aliases):
             kb.aliases[_norm(name)] = t.id
     return kb
 
 
-def _labels(root: Path) -> tuple[dict[str, DrugLabel], LabelDimensionsFile]:
-    """The drug-label safety table (``kb/labels``): one file per drug plus ``dimensions.yaml``."""
-    folder = root / "labels"
-    if not folder.is_dir():
+def _labels(root: Path, required: bool) -> tuple[dict[str, DrugLabel], LabelDimensionsFile]:
+    """The drug-label safety table (``kb/labels``): every drug of the vocabulary, every dimension.
+
+    Only a release read for comparison (``release_checks=False``, e.g. ``kb diff`` against an old
+    release that predates the table) may lack it.
+    """
+    from mbcpath.kb.labels import load_dimensions, load_labels
+
+    if not required and not (root / "labels").is_dir():
         return {}, LabelDimensionsFile(dimensions=[])
-    dims = _validate(LabelDimensionsFile, folder / "dimensions.yaml")
-    labels: dict[str, DrugLabel] = {}
-    for p in _yaml_files(folder):
-        if p.stem == "dimensions":
-            continue
-        lab = _validate(DrugLabel, p)
-        if lab.drug in labels:
-            raise KnowledgeBaseError(f"drug {lab.drug!r} has two label files", path=str(p))
-        labels[lab.drug] = lab
-    return labels, dims
+    return load_labels(root), load_dimensions(root)
 
 
 def _by_id(model: type[M], folder: Path) -> dict[str, M]:
@@ -180,8 +183,12 @@ def _by_id(model: type[M], folder: Path) -> dict[str, M]:
     return out
 
 
-def _cross_check(kb: KnowledgeBase) -> None:
-    problems: list[str] = []
+def _cross_check(kb: KnowledgeBase, release_checks: bool = True) -> None:
+    from mbcpath.kb.checks import release_problems
+    from mbcpath.kb.labels import label_problems
+
+    problems: list[str] = release_problems(kb) if release_checks else []
+    problems += label_problems(kb.labels, kb.label_dimensions, kb.sources)
 
     def need_sources(where: str, keys: Iterable[str]) -> None:
         for k in keys:
@@ -242,6 +249,17 @@ def _cross_check(kb: KnowledgeBase) -> None:
     if problems:
         raise KnowledgeBaseError(f"{len(problems)} cross-reference problem(s): " + "; ".join(problems[:8]),
                                  path=str(kb.root), issues=problems)
+
+
+def load_watch(root: Path) -> list[WatchItem]:
+    """``kb/watch.yaml`` validated, with every source key resolving."""
+    watch = _validate(WatchFile, Path(root) / "watch.yaml")
+    kb = load_kb(root)
+    bad = [f"{i.id}: source {k!r}" for i in watch.items for k in i.sources if k not in kb.sources]
+    bad += [f"{i.id}: trial {i.trial!r}" for i in watch.items if i.trial and _norm(i.trial) not in kb.aliases]
+    if bad:
+        raise KnowledgeBaseError("watch.yaml names unknown keys: " + "; ".join(bad), path=str(root), issues=bad)
+    return list(watch.items)
 
 
 @lru_cache(maxsize=4)

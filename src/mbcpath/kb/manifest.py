@@ -20,9 +20,14 @@ def manifest_table(kb: KnowledgeBase) -> str:
         if pub and pub.pmid:
             cite += f", PMID {pub.pmid}"
         cutoffs = sorted({e.data_cutoff for e in t.endpoints if e.data_cutoff})
+        n_unknown = sum(1 for e in t.endpoints if not e.data_cutoff)
+        if n_unknown:
+            cutoffs.append(f"{n_unknown} record(s) unknown, reason given")
         eps = sorted({e.endpoint for e in t.endpoints})
         n_unver = sum(not e.verified for e in t.endpoints) + sum(not x.verified for x in t.toxicities)
         verified = "yes" if n_unver == 0 else f"partly ({n_unver} value(s) unverified)"
+        if any(kb.sources[k].retracted for k in t.sources if k in kb.sources):
+            verified += "; cites a retracted paper (not used)"
         if t.status != "reported":
             verified += f"; status {t.status}"
         rows.append(f"| {name} | {cite.replace('|', '/')} | {', '.join(cutoffs) or 'not reported'} | "

@@ -11,6 +11,7 @@ a verified source).
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -23,6 +24,14 @@ from mbcpath.rules.conditions import ConditionError, compile_condition
 SourceKey = Annotated[str, Field(min_length=2, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 Sources = Annotated[list[SourceKey], Field(min_length=1, description="keys into kb/sources.yaml")]
 Median = float | Literal["NR", "NC", "NE"]
+#: A data cut-off as the source prints it: a day or, where only the month is given, a month.
+CutoffDate = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")]
+KnownSince = Annotated[
+    _dt.date | None,
+    Field(description="the day the record first became public (presentation, publication or approval), "
+                            "as its sources date it; where a source gives only a month or a year, the last day "
+                            "of that period (an as-of view then never shows it too early)"),
+]
 
 
 class _KB(BaseModel):
@@ -51,13 +60,26 @@ class Source(_KB):
     kind: Literal["publication", "abstract", "label", "guideline", "registry", "report", "scorecard",
                   "secondary", "dataset"] = "secondary"
     verified: bool = Field(True, description="the cited text was read in stored public material")
+    retracted: bool = Field(False, description="the publication (or the publication a summary reports) was "
+                                               "retracted; a record resting only on retracted sources decides nothing")
+    retraction_notice: str | None = Field(None, description="citation or URL of the retraction notice")
+    corrected_by: str | None = Field(None, description="source key of the corrected or replacing publication")
     note: str = ""
 
     @model_validator(mode="after")
     def _locatable(self) -> Source:
         if not (self.url or self.citation):
             raise ValueError("a source needs a url or a citation")
+        if self.retracted and not self.retraction_notice:
+            raise ValueError("a retracted source needs its retraction_notice (citation or URL)")
+        if self.retraction_notice and not self.retracted:
+            raise ValueError("retraction_notice given but retracted is false")
         return self
+
+    @property
+    def usable(self) -> bool:
+        """Read in stored text and not retracted: a source that may support a deciding record."""
+        return self.verified and not self.retracted
 
 
 class SourceRegistry(_KB):
@@ -71,6 +93,8 @@ class Release(_KB):
     date: str
     title: str
     licence: str
+    previous: str | None = Field(None, description="the release this one follows")
+    changelog: str | None = Field(None, description="file, relative to the KB root, describing the changes")
     changes: list[str] = Field(default_factory=list)
 
 
@@ -132,13 +156,35 @@ class SourcedInt(_KB):
 class Arm(_KB):
     id: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_\-]*$")
     label: str
-    regimen: str | None = Field(None, description="regimen id in kb/regimens, where one exists")
+    regimen: str | None = Field(None, description="regimen id in kb/regimens when the arm gave exactly that regimen; "
+                                                  "an option shows numbers only from arms of its own regimen")
+    contains_regimens: list[str] = Field(
+        default_factory=list,
+        description="a physician's-choice or mixed arm: regimens given to part of it; its numbers are pooled, "
+                    "never one regimen's own (indirect support only)")
+    drugs: list[str] = Field(default_factory=list,
+                             description="(neo)adjuvant trials: the drugs of the arm (an exposure, not a "
+                                         "metastatic regimen; such arms name no regimen)")
     n: SourcedInt | None = None
     description: str = ""
 
+    @field_validator("drugs")
+    @classmethod
+    def _known_drugs(cls, v: list[str]) -> list[str]:
+        for d in v:
+            if d not in DRUG_CLASSES:
+                raise ValueError(f"drug {d!r}: {unknown_drug_rule(d)}")
+        return v
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Arm:
+        if self.regimen and self.contains_regimens:
+            raise ValueError(f"arm {self.id!r}: 'regimen' (exact) and 'contains_regimens' (mixed) exclude each other")
+        return self
+
 
 EndpointName = Literal["pfs", "os", "orr", "cns_pfs", "cns_orr", "ttp", "ttf", "dor", "cbr", "pfs_rate",
-                       "os_rate", "cns_pfs_rate"]
+                       "os_rate", "cns_pfs_rate", "idfs", "idfs_rate", "dfs", "efs", "pcr", "pro"]
 
 
 class Endpoint(_KB):
@@ -149,8 +195,11 @@ class Endpoint(_KB):
     analysis: str = Field(..., description="which analysis: e.g. 'primary (Baselga NEJM 2012)'")
     analysis_type: Literal["primary", "interim", "final", "updated", "end_of_study", "subgroup", "pooled",
                            "non_randomized", "cohort"]
-    data_cutoff: str | None = None
+    data_cutoff: CutoffDate | None = Field(None, description="YYYY-MM-DD, or YYYY-MM where the source gives a month")
+    data_cutoff_unknown: str | None = Field(None, min_length=10,
+                                            description="why no cut-off is recorded (what was searched, what it said)")
     reported: str | None = Field(None, description="date of the report (YYYY or YYYY-MM)")
+    known_since: KnownSince = None
     population: str | None = Field(None, description="if not the ITT population")
     arms: list[str] = Field(default_factory=list, description="arm ids compared: experimental first")
     medians: dict[str, Median] = Field(default_factory=dict, description="months, per arm id")
@@ -179,6 +228,8 @@ class Endpoint(_KB):
                 raise ValueError(f"value for arm {k!r} which is not in arms {self.arms}")
         if self.rates and any(not 0 <= v <= 100 for v in self.rates.values()):
             raise ValueError("rates are percentages in [0, 100]")
+        if self.data_cutoff and self.data_cutoff_unknown:
+            raise ValueError("give data_cutoff or data_cutoff_unknown, not both")
         return self
 
 
@@ -187,6 +238,7 @@ class Toxicity(_KB):
     grade: str = Field(..., description="'any', '>=3', '5' ...")
     rates: dict[str, float] = Field(..., description="percent per arm id")
     verified: bool = True
+    known_since: KnownSince = None
     note: str = ""
     sources: Sources
 
@@ -196,7 +248,12 @@ class Eligibility(_KB):
 
     id: str
     text: str
-    condition: ConditionText | None = None
+    condition: ConditionText | None = Field(
+        None, description="true when the patient meets the criterion (inclusion met / exclusion absent)")
+    missing_facts: list[str] = Field(
+        default_factory=list,
+        description="facts the catalogue lacks that a condition would need (condition stays null)")
+    verified: bool = True
     sources: Sources
 
     _c = field_validator("condition")(classmethod(lambda cls, v: _check_condition(v)))
@@ -208,7 +265,32 @@ class Publication(_KB):
     doi: str | None = None
     pmid: str | None = None
     verified: bool = True
+    known_since: KnownSince = None
     note: str = ""
+
+
+class Approval(_KB):
+    """A regulatory decision on a regimen for an indication (or that none was found when checked)."""
+
+    agency: Literal["FDA", "EMA", "EC", "PMDA", "MHLW", "NMPA", "MHRA", "Health Canada", "TGA", "other"]
+    status: Literal["approved", "positive_opinion", "filed", "priority_review", "breakthrough_designation",
+                    "not_found"]
+    date: _dt.date | None = Field(None, description="date of the decision; null for not_found")
+    indication: str = ""
+    regimen: str | None = Field(None, description="regimen id in kb/regimens")
+    checked: _dt.date | None = Field(None, description="not_found: the day the sources were searched")
+    verified: bool = True
+    known_since: KnownSince = None
+    note: str = ""
+    sources: Sources
+
+    @model_validator(mode="after")
+    def _dated(self) -> Approval:
+        if self.status == "not_found" and self.checked is None:
+            raise ValueError("an approval marked not_found needs 'checked' (the day it was looked for)")
+        if self.status != "not_found" and self.date is None:
+            raise ValueError(f"an approval with status {self.status!r} needs its 'date'")
+        return self
 
 
 class EsmoMcbs(_KB):
@@ -223,6 +305,18 @@ class EsmoMcbs(_KB):
     sources: Sources
 
 
+class RegistryDates(_KB):
+    """Dates of a registry record as the record states them (YYYY-MM-DD or YYYY-MM)."""
+
+    status: str = Field(..., description="recruitment status as the record words it")
+    start: CutoffDate | None = None
+    primary_completion: CutoffDate | None = Field(None, description="estimated unless noted")
+    completion: CutoffDate | None = Field(None, description="estimated unless noted")
+    last_update: CutoffDate | None = Field(None, description="the record's own last-update date")
+    note: str = ""
+    sources: Sources
+
+
 class Trial(_KB):
     """``kb/trials/<id>.yaml``: one trial, with every number sourced."""
 
@@ -233,9 +327,12 @@ class Trial(_KB):
     phase: str
     randomized: bool
     design: str
+    registry_ids: list[str] = Field(default_factory=list, description="other registry ids (EudraCT, CTR, ...)")
+    registry_checked: _dt.date | None = Field(None, description="the day the registry record was last read")
+    registry: RegistryDates | None = None
     status: Literal["reported", "ongoing", "pending", "not_found"] = "reported"
     settings: list[Literal["first_line", "maintenance", "second_line", "third_line_or_later", "cns",
-                           "early_relapse"]] = Field(..., min_length=1)
+                           "early_relapse", "neoadjuvant", "adjuvant", "post_neoadjuvant"]] = Field(..., min_length=1)
     line: str = Field(..., description="line/setting as a clinician would say it")
     population: str
     hr_status: str
@@ -247,6 +344,8 @@ class Trial(_KB):
     toxicities: list[Toxicity] = Field(default_factory=list)
     publications: list[Publication] = Field(default_factory=list)
     esmo_mcbs: EsmoMcbs | None = None
+    regulatory: list[Approval] = Field(default_factory=list)
+    known_since: KnownSince = None
     discrepancies: list[str] = Field(default_factory=list, description="where sources disagree")
     notes: str = ""
     sources: Sources
@@ -273,27 +372,89 @@ class Trial(_KB):
 
 
 # ----------------------------------------------------------------------------- guidelines
+StatementKind = Literal["recommendation", "expert_opinion", "label", "regulatory", "definition", "score"]
+Tier = Literal["preferred", "other_recommended", "useful_in_certain_circumstances", "investigational"]
+TIERS: tuple[str, ...] = ("preferred", "other_recommended", "useful_in_certain_circumstances", "investigational")
+
+
 class Statement(_KB):
+    """One statement of a guideline, label or approval, worded as its source words it.
+
+    ``kind`` says what it is: a graded recommendation, expert opinion (consensus without
+    evidence grading), label text, a regulatory decision, a definition (testing) or a
+    benefit score. ``tier`` with ``regimens`` and ``decision_points`` states a guideline's
+    preference tier for those regimens (the engine tiers options from these).
+    """
+
     id: str
     number: str | None = None
+    kind: StatementKind = "recommendation"
     text: str
     rating: str | None = None
-    date: str | None = None
+    version: str | None = Field(None, description="guideline version the statement is from")
+    date: str | None = Field(None, description="date of that version as the source prints it")
+    known_since: KnownSince = None
+    tier: Tier | None = None
+    regimens: list[str] = Field(default_factory=list, description="regimen ids a tier statement applies to")
+    decision_points: list[str] = Field(default_factory=list, description="decision points of a tier statement")
     verified: bool = True
+    note: str = ""
     sources: Sources
+
+    @model_validator(mode="after")
+    def _tiered(self) -> Statement:
+        if self.tier and not (self.regimens and self.decision_points):
+            raise ValueError(f"statement {self.id!r}: a tier needs 'regimens' and 'decision_points'")
+        bad = [d for d in self.decision_points if d not in DECISION_POINTS]
+        if bad:
+            raise ValueError(f"statement {self.id!r}: unknown decision point(s) {bad}; known: {list(DECISION_POINTS)}")
+        return self
 
 
 class GuidelineSource(_KB):
     """``kb/guidelines/<id>.yaml``: one guideline body's statements the engine relies on."""
 
     id: str
-    body: Literal["ASCO", "NCCN", "ESO-ESMO", "ESMO", "FDA", "EMA", "ASCO/CAP", "other"]
+    body: Literal["ASCO", "NCCN", "ESO-ESMO", "ESMO", "FDA", "EMA", "ASCO/CAP", "PMDA", "other"]
     title: str
+    version: str | None = Field(None, description="the version read, as the body numbers it")
     date: str
     citation: str
+    status: Literal["current", "superseded"] = "current"
+    superseded_by: str | None = Field(None, description="guideline id of the newer version")
+    superseded_on: _dt.date | None = Field(None, description="publication day of the newer version")
+    newer_version_checked: str | None = Field(
+        None, description="when and how a newer version was looked for, and what was found")
     rating_legend: str = ""
     statements: list[Statement] = Field(..., min_length=1)
     sources: Sources
+
+    @model_validator(mode="after")
+    def _supersession(self) -> GuidelineSource:
+        if self.status == "superseded" and not (self.superseded_by and self.superseded_on):
+            raise ValueError(f"guideline {self.id!r} is superseded: give superseded_by and superseded_on")
+        return self
+
+
+# ----------------------------------------------------------------------------- watch list
+class WatchItem(_KB):
+    """A pending readout, decision or document the KB is waiting for."""
+
+    id: str = Field(..., pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    what: str
+    kind: Literal["readout", "approval", "guideline", "scorecard", "registry"]
+    trial: str | None = Field(None, description="trial id or alias in kb/trials")
+    expected: str | None = Field(None, description="when it is expected, as a source says")
+    last_checked: _dt.date
+    status: Literal["pending", "found"] = "pending"
+    finding: str = Field("", description="what the last check found (or that nothing was found)")
+    sources: list[SourceKey] = Field(default_factory=list)
+
+
+class WatchFile(_KB):
+    """``kb/watch.yaml``."""
+
+    items: list[WatchItem] = Field(..., min_length=1)
 
 
 # ----------------------------------------------------------------------------- decisions
@@ -362,8 +523,7 @@ class OptionRule(_KB):
     category: Category
     tier: TierSpec
     summary: str = Field(..., min_length=10, max_length=160, description="one line of why, in clinical words")
-    known_since: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$",
-                                    description="date the option's evidence became public (as-of answers)")
+    known_since: KnownSince = Field(None, description="date the option's evidence became public (as-of answers)")
     priority: int = Field(..., ge=0, le=1000)
     requires: list[RuleCriterion] = Field(default_factory=list, description="false -> excluded")
     criteria: list[RuleCriterion] = Field(default_factory=list, description="shown as met/not met/unknown")
