@@ -95,6 +95,9 @@ def read_her2(ctx: Ctx) -> None:
 def _read_ihc(ctx: Ctx, items: list[Item]) -> str | None:
     readings: list[tuple[date | None, str, Item, str]] = []
     for it in latest(items):
+        if has_code(it.model.code, C.HER2_IHC[1]):
+            ctx.note(f"{it.ref}: HER2 IHC coded with LOINC 18474-7, which is not in mCODE STU4 TumorMarkerTestVS; "
+                     "read as an IHC result")
         score, how = ihc_score(it.model)
         if score is None:
             pol = _polarity(it.model)
@@ -104,9 +107,6 @@ def _read_ihc(ctx: Ctx, items: list[Item]) -> str | None:
                 ctx.out.setdefault("_her2_ihc_polarity", (pol, it))
             continue
         readings.append((effective(it), score, it, how))
-        if has_code(it.model.code, C.HER2_IHC[1]):
-            ctx.note(f"{it.ref}: HER2 IHC coded with LOINC 18474-7, which is not in mCODE STU4 TumorMarkerTestVS; "
-                     "read as an IHC result")
     if not readings:
         return None
     statuses = {her2_status(s, None) for _, s, _, _ in readings} - {"unresolved"}
