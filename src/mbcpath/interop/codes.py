@@ -182,10 +182,9 @@ def codings(concept: object) -> list[tuple[str, str, str]]:
     """``(system, code, display)`` of every coding of a CodeableConcept (model or dict)."""
     if concept is None:
         return []
-    raw = concept.model_dump(exclude_none=True) if hasattr(concept, "model_dump") else concept
-    if not isinstance(raw, dict):
-        return []
-    return [(c.get("system") or "", c.get("code") or "", c.get("display") or "") for c in raw.get("coding") or []]
+    if not isinstance(concept, dict):  # a fhir.resources model: read the attributes (model_dump is slow)
+        return [(c.system or "", c.code or "", c.display or "") for c in getattr(concept, "coding", None) or []]
+    return [(c.get("system") or "", c.get("code") or "", c.get("display") or "") for c in concept.get("coding") or []]
 
 
 def has_code(concept: object, wanted: Code | tuple[Code, ...]) -> bool:
