@@ -82,7 +82,8 @@ async def phase(name: str, port: int, requests: list[bytes], clients: int, limit
                     writer.write(raw)
                     await writer.drain()
                     header = await reader.readuntil(b"\r\n\r\n")
-                    length = next((int(x[15:]) for x in header.split(b"\r\n") if x[:15].lower() == b"content-length:"), 0)
+                    length = next((int(x[15:]) for x in header.split(b"\r\n")
+                                   if x[:15].lower() == b"content-length:"), 0)
                     if length:
                         await reader.readexactly(length)
                     status = int(header[9:12])

@@ -6,9 +6,8 @@ import base64
 import json
 import time
 import uuid
-from datetime import date
-
 import warnings
+from datetime import date
 
 import jwt
 import pytest
@@ -164,7 +163,8 @@ def test_patient_view_round_trip_with_prefetch(client, private_key):
     """The spec's patient-view request with mbcpath's prefetch: a decision-point card with a SMART link."""
     body = load(SPEC / "patient-view-request.json")
     body["prefetch"] = _prefetch("seed-01-first-line")
-    res = client.post("/cds-services/mbcpath-patient-view", json=body, headers=auth(private_key, "/mbcpath-patient-view"))
+    res = client.post("/cds-services/mbcpath-patient-view", json=body,
+                      headers=auth(private_key, "/mbcpath-patient-view"))
     assert res.status_code == 200, res.text
     out = res.json()
     _assert_conformant(out)
@@ -188,7 +188,8 @@ def test_patient_view_shows_the_safety_stop(client, private_key):
 def test_missing_prefetch_without_fhir_server_is_412(client, private_key):
     """No prefetch and no fhirServer/fhirAuthorization: 412 with an OperationOutcome."""
     body = {k: v for k, v in load(SPEC / "patient-view-request.json").items() if k not in ("prefetch", "fhirServer")}
-    res = client.post("/cds-services/mbcpath-patient-view", json=body, headers=auth(private_key, "/mbcpath-patient-view"))
+    res = client.post("/cds-services/mbcpath-patient-view", json=body,
+                      headers=auth(private_key, "/mbcpath-patient-view"))
     assert res.status_code == 412
     assert res.json()["resourceType"] == "OperationOutcome" and "prefetch" in res.text
 
@@ -229,7 +230,8 @@ SAFE = [("seed-01-first-line", "2267577", "Enhertu"), ("long-qtc-no-ribociclib",
         ("seed-01-first-line", "617993", "Amoxicillin 120 MG/ML / clavulanate potassium 8.58 MG/ML Oral Suspension")]
 
 
-@pytest.mark.parametrize(("case", "rxcui", "display"), SAFE, ids=["tdxd-first-line", "palbociclib-long-qtc", "amoxicillin"])
+@pytest.mark.parametrize(("case", "rxcui", "display"), SAFE,
+                         ids=["tdxd-first-line", "palbociclib-long-qtc", "amoxicillin"])
 def test_order_sign_no_card_for_safe_drafts(client, private_key, case, rxcui, display):
     """A safe draft (or a drug mbcpath does not reason about) gets {"cards": []}."""
     res = client.post("/cds-services/mbcpath-order-sign", json=_order_sign(case, rxcui, display, qtcf_ms=470)

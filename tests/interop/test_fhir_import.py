@@ -76,14 +76,16 @@ def test_jenny_m_bundle_maps_with_provenance_and_missing_data():
     p = imported.patient
     assert (p.sex.value, p.age_years, p.ecog, p.her2.status, p.pr_percent) == ("female", 54, 0, "negative", 0.0)
     assert p.er_percent is None
-    assert any(s.resource == "Observation/tumor-marker-test-her2-jenny-m" for s in imported.provenance.fields["her2.status"])
+    cited = imported.provenance.fields["her2.status"]
+    assert any(s.resource == "Observation/tumor-marker-test-her2-jenny-m" for s in cited)
     assert any("ER percentage" in m for m in imported.missing_data)
     assert recommend(p).out_of_scope
 
 
 @pytest.mark.parametrize("name", ["TrialMatching_Patient01.json", "TrialMatching_Patient02.json"])
 def test_legacy_bundles_fail_on_their_id_then_answer_out_of_scope(name):
-    """The legacy bundles' ids break the FHIR id pattern (OperationOutcome names Bundle.id); fixed, HER2- is out of scope."""
+    """The legacy bundles' ids break the FHIR id pattern (the OperationOutcome names Bundle.id);
+    with the id fixed, the HER2-negative patient is out of scope."""
     bundle = load(MCODE / "ctm-app-stu1-mbc" / name)
     with pytest.raises(FhirInputError) as info:
         fhir_to_patient(bundle, AS_OF)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -169,13 +169,13 @@ def serve(
     run_server(host=host, port=port)
 
 
-def _recommend_file(file: Path, run: object) -> object:
+def _recommend_file(file: Path, run: Any) -> Any:
     """Contract patient JSON, or FHIR input (a Bundle / ndjson) mapped by mbcpath.interop (its notes merged)."""
     from mbcpath.cli.fhir_cmds import read_patient_or_bundle
     from mbcpath.interop.fhir import merge_into
 
     patient, imported = read_patient_or_bundle(file)
-    return merge_into(run(patient), imported)  # type: ignore[operator]
+    return merge_into(run(patient), imported)
 
 
 def _register_optional() -> None:

@@ -101,10 +101,10 @@ def _the_patient(record: Any, patient_id: str | None) -> Item:
 
 def _surgery(ctx: Ctx) -> date | None:
     """Date of the first breast cancer surgery (mCODE CancerRelatedSurgicalProcedure), if recorded."""
-    dates = [effective(p) for p in ctx.usable(ctx.record.of("Procedure"))
+    found = [effective(p) for p in ctx.usable(ctx.record.of("Procedure"))
              if any(str(x).endswith("mcode-cancer-related-surgical-procedure")
                     for x in (p.raw.get("meta") or {}).get("profile") or [])]
-    dates = [d for d in dates if d is not None]
+    dates = [d for d in found if d is not None]
     return min(dates) if dates else None
 
 

@@ -392,7 +392,7 @@ def generate_cases(n: int, seed: int, as_of: date | None = None) -> Iterator[tup
     """``n`` seeded ``(contract patient, Bundle)`` pairs; the same seed gives the same pairs."""
     from mbcpath.domain.validation import parse_patient
 
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic test data, not security
     as_of = as_of or date(2026, 1, 1)
     for i in range(n):
         patient = random_patient(rng, i)

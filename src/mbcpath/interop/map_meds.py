@@ -236,7 +236,8 @@ def _join_maintenance(groups: list[list[Course]]) -> list[list[Course]]:
     out: list[list[Course]] = []
     for g in groups:
         home = next((h for h in out if h[0].phase == "maintenance" and g[0].setting == "metastatic"
-                     and g[0].phase in (None, "maintenance") and abs((g[0].start - h[0].start).days) <= GROUP_WINDOW_DAYS
+                     and g[0].phase in (None, "maintenance")
+                     and abs((g[0].start - h[0].start).days) <= GROUP_WINDOW_DAYS
                      and {c.end for c in g} == {c.end for c in h}), None)
         if home is None:
             out.append(g)
@@ -252,8 +253,10 @@ def _treatment(ctx: Ctx, group: list[Course], index: int) -> dict[str, Any]:
     end = None if any(e is None for e in ended) else max(e for e in ended if e is not None)
     last = [c for c in group if c.end == end] or group
     stop = None if end is None else next((c.stop for c in last if c.stop), None)
-    t: dict[str, Any] = {"drugs": drugs, "setting": group[0].setting, "started_months_ago": months_before(start, ctx.as_of),
-                         "ended_months_ago": None if end is None else months_before(end, ctx.as_of), "stop_reason": stop}
+    t: dict[str, Any] = {"drugs": drugs, "setting": group[0].setting,
+                         "started_months_ago": months_before(start, ctx.as_of),
+                         "ended_months_ago": None if end is None else months_before(end, ctx.as_of),
+                         "stop_reason": stop}
     if group[0].setting == "metastatic":
         t["line"] = next((c.line for c in group if c.line), None)
         t["phase"] = next((c.phase for c in group if c.phase), None)

@@ -24,7 +24,8 @@ OVERRIDE_REASONS = [
      "display": "Recipient disagrees with the evidence"},
     {"system": OVERRIDE_SYSTEM, "code": "recipient-concerns-outcomes",
      "display": "Recipient has concerns about outcomes"},
-    {"system": C.MBCPATH_CODES, "code": "specialist-review", "display": "Reviewed by a specialist (e.g. cardio-oncology)"},
+    {"system": C.MBCPATH_CODES, "code": "specialist-review",
+     "display": "Reviewed by a specialist (e.g. cardio-oncology)"},
 ]
 DP_WORDS = {"first_line": "first line", "maintenance": "maintenance", "second_line": "second line",
             "third_line_or_later": "third line or later", "cns_event": "CNS event"}

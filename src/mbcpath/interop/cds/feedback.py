@@ -73,8 +73,10 @@ class FeedbackStore:
 
     def read(self, service: str | None = None) -> list[dict[str, Any]]:
         """Stored feedback, oldest first (optionally for one service)."""
-        sql = "SELECT * FROM cds_feedback" + (" WHERE service = ?" if service else "") + " ORDER BY received_at"
         with self._lock:
-            cur = self._con.execute(sql, [service] if service else [])
+            if service:
+                cur = self._con.execute("SELECT * FROM cds_feedback WHERE service = ? ORDER BY received_at", [service])
+            else:
+                cur = self._con.execute("SELECT * FROM cds_feedback ORDER BY received_at")
             cols = [d[0] for d in cur.description]
             return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]

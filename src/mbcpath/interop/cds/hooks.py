@@ -155,7 +155,8 @@ def _draft_drugs(hook: str, context: dict[str, Any]) -> list[str]:
     return drugs
 
 
-def answer(service_id: str, body: Any, kb: Any, engine: Any, cfg: CdsConfig, as_of: date | None = None) -> dict[str, Any]:
+def answer(service_id: str, body: Any, kb: Any, engine: Any, cfg: CdsConfig,
+           as_of: date | None = None) -> dict[str, Any]:
     """The ``{"cards": [...]}`` body for one call (raises :class:`CdsRequestError`)."""
     from mbcpath.interop.cds.cards import order_cards, patient_view_cards
     from mbcpath.interop.cds.safety import drug_safety_findings
