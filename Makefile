@@ -9,12 +9,13 @@ STAMP := $(VENV)/.setup-stamp
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/install-system-deps.sh
+$(STAMP): pyproject.toml scripts/install-system-deps.sh tools/fhir-server/package-lock.json
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mbcpath needs Python >= 3.11"'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	bash scripts/install-system-deps.sh
+	cd tools/fhir-server && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error  # local FHIR server for the SMART tests
 	touch $(STAMP)
 
 run: setup  ## the clinician web app + REST API on http://127.0.0.1:8000

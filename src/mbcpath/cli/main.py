@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from mbcpath.cli.common import OutputFormat, exit_on_error, fail, read_patient_file
+from mbcpath.cli.common import OutputFormat, exit_on_error, fail
 from mbcpath.cli.kb_cmds import kb_app
 
 app = typer.Typer(help="mbcpath: evidence-grounded decision support for HER2-positive metastatic breast cancer "
@@ -35,7 +35,7 @@ def recommend(
     from mbcpath.engine import recommend as run
 
     with exit_on_error():
-        rec = run(read_patient_file(file))
+        rec = _recommend_file(file, run)
     if fmt is OutputFormat.json:
         sys.stdout.write(rec.to_json() + "\n")
     else:
@@ -81,7 +81,19 @@ def serve(
     run_server(host=host, port=port)
 
 
+def _recommend_file(file: Path, run: Any) -> Any:
+    """Contract patient JSON, or FHIR input (a Bundle / ndjson) mapped by mbcpath.interop (its notes merged)."""
+    from mbcpath.cli.fhir_cmds import read_patient_or_bundle
+    from mbcpath.interop.fhir import merge_into
+
+    patient, imported = read_patient_or_bundle(file)
+    return merge_into(run(patient), imported)
+
+
 def _register_optional() -> None:
+    from mbcpath.cli.fhir_cmds import register as register_fhir
+
+    register_fhir(app)
     try:
         from mbcpath.cli.survival_cmds import register
     except ImportError:

@@ -27,6 +27,7 @@ from mbcpath.errors import MbcpathError
 from mbcpath.web import problems
 from mbcpath.web.middleware import BodyLimitMiddleware, InternalErrorMiddleware, SecurityHeadersMiddleware
 from mbcpath.web.routers import (
+    cds_hooks,
     docs,
     health,
     kb,
@@ -36,6 +37,7 @@ from mbcpath.web.routers import (
     recommendations,
     regimens,
     schema,
+    smart,
     trials,
     trials_ui,
 )
@@ -126,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router, include_in_schema=False)  # unversioned /healthz for probes
+    app.include_router(cds_hooks.router)  # CDS Hooks 2.0.1 (mbcpath.interop.cds)
+    app.include_router(smart.router, include_in_schema=False)  # SMART App Launch (mbcpath.interop.smart)
 
     plotly_path = plotly_js_path()
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from mbcpath.domain.recommendation import Recommendation
+from mbcpath.interop.http import fhir_recommendation, is_fhir_request
 from mbcpath.web.deps import EngineDep, KbDep
 from mbcpath.web.schemas import Problem
 from mbcpath.web.services import read_json, recommend_for
@@ -41,5 +42,7 @@ async def create_recommendation(request: Request, kb: KbDep, engine: EngineDep) 
     Nothing is stored. The same input and KB release give byte-identical JSON.
     """
     data = await read_json(request)
+    if is_fhir_request(request):  # a FHIR Bundle: mapped by mbcpath.interop (OperationOutcome errors)
+        return fhir_recommendation(request, data, kb, engine)
     _, rec = recommend_for(data, kb, engine)
     return Response(rec.model_dump_json(by_alias=True), media_type="application/json")
