@@ -250,6 +250,8 @@ def _drug_stops_hit(drug: str, cand: Candidate, run: Run, out: _Outcome) -> list
 def _unknown_stop(stop: DrugStop, drug: str, action: str, run: Run, out: _Outcome) -> None:
     if action != "exclude" or stop.if_unknown is None:
         return
+    if stop.unknown_when is not None and not run.verdict(stop.unknown_when):
+        return
     names = run.note_unknown(stop.when, f"whether {drug} can be given")
     out.unknown.append(f"{stop.if_unknown} ({explain(names, run.facts)})")
     out.warn(f"{drug}: {stop.if_unknown}")
@@ -259,15 +261,16 @@ def _act(stop: DrugStop, drug: str, action: str, run: Run, out: _Outcome) -> str
     """Apply a stop whose condition holds; return the stop's reason when the drug is stopped."""
     basis = explain(stop.when.facts, run.facts)
     text = f"{stop.message} [this patient: {basis}]"
+    summary = f"{stop.title or stop.kind.capitalize()} ({basis}): {stop.message}"
     if action == "warn":
         out.warn(text)
-        run.record(stop.gate, "warning", stop.message, drug, sources=stop.sources)
+        run.record(stop.gate, "warning", summary, drug, sources=stop.sources)
         return None
     override = _override(stop, run)
     if override is not None:
         out.warn(f"Stop overridden by the clinician ({override}): {text}")
         return None
-    run.record(stop.gate, "stop", stop.message, drug, overridable=stop.overridable, sources=stop.sources)
+    run.record(stop.gate, "stop", summary, drug, overridable=stop.overridable, sources=stop.sources)
     return text
 
 
@@ -322,20 +325,29 @@ def _composition(g: Gate, classes: frozenset[DrugClass], run: Run, out: _Outcome
 
 def _gate_effect(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome) -> None:
     text = _fill(g.message, run.facts)
+    drugs = _gate_drugs(g, comps)
     if g.effect == "exclude":
         override = run.overrides.get(g.id) if g.overridable else None
         if override is not None:
             out.warn(f"Stop overridden by the clinician ({override}): {text}")
             return
         out.block(text, g.id, "safety", g.overridable)
-        run.record(g.id, "stop", text, None, overridable=g.overridable, sources=tuple(g.sources))
+        for d in drugs or [None]:
+            run.record(g.id, "stop", f"{g.title}: {text}", d, overridable=g.overridable, sources=tuple(g.sources))
     elif g.effect == "add_component" and g.component is not None:
         _add_component(g, comps, run, out, text)
     else:
         out.warn(text)
         out.demoted = out.demoted or g.effect == "demote"
         out.avoided = out.avoided or g.effect == "avoid"
-        run.record(g.id, "warning", text, None, sources=tuple(g.sources))
+        for d in drugs or [None]:
+            run.record(g.id, "warning", f"{g.title}: {text}", d, sources=tuple(g.sources))
+
+
+def _gate_drugs(g: Gate, comps: list[PlanComponent]) -> list[str]:
+    """The drugs of the regimen a drug- or class-selecting gate is about (none for regimen-wide gates)."""
+    sel = g.applies_to
+    return sorted({d for c in comps for d in c.drugs() if d in sel.drugs or c.drug_class in sel.classes})
 
 
 def _add_component(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome, text: str) -> None:

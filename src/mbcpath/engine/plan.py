@@ -57,6 +57,8 @@ class DrugStop:
     if_unknown: str | None = None
     sources: tuple[str, ...] = ()
     dimension: str | None = None
+    unknown_when: Condition | None = None
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,9 @@ def _label_stop(kb: KnowledgeBase, drug: str, dim: str, i: int, r: LabelRule,
                     "it excludes nothing here]")
     unknown = if_unknown if on_new == "exclude" else None
     return DrugStop(f"label:{drug}:{dim}:{i}", "safety", compile_condition(when), on_new, on_cont, message,
-                    overridable=r.overridable, if_unknown=unknown, sources=tuple(r.sources), dimension=dim)
+                    overridable=r.overridable, if_unknown=unknown, sources=tuple(r.sources), dimension=dim,
+                    unknown_when=compile_condition(dimension.unknown_when) if dimension.unknown_when else None,
+                    title=dimension.title)
 
 
 # ----------------------------------------------------------------------------- regimen gates

@@ -709,9 +709,11 @@ class LabelDimension(_KB):
     title: str
     when: ConditionText = Field(..., description="default trigger over derived facts")
     if_unknown: str | None = Field(None, description="warning on restrictive rules when the trigger is unknown")
+    unknown_when: ConditionText | None = Field(
+        None, description="the warning is given only while this holds (the dimension's key datum is missing)")
     sources: Sources
 
-    _c = field_validator("when")(classmethod(lambda cls, v: _check_condition(v)))
+    _c = field_validator("when", "unknown_when")(classmethod(lambda cls, v: _check_condition(v)))
 
 
 class LabelDimensionsFile(_KB):
