@@ -112,6 +112,8 @@ class McbsResult(BaseModel):
     inputs: dict[str, Any] = Field(default_factory=dict)
     trial: str | None = None
     published_score: int | None = None
+    status: str = Field("", description="'published scorecard ...' or 'computed, no published scorecard'")
+    notes: list[str] = Field(default_factory=list, description="what the computation could not judge")
     sources: list[str] = Field(default_factory=list)
 
 
@@ -404,4 +406,24 @@ def mcbs_for_trial(trial: Any) -> McbsResult:
     result.published_score = pub.score if pub else None
     if pub and pub.preliminary is not None and pub.preliminary != result.preliminary:
         result.rationale.append(f"note: the scorecard's preliminary grade is {pub.preliminary}")
+    if pub:
+        result.status = f"published scorecard{f' {pub.scorecard}' if pub.scorecard else ''}: score {pub.score}"
+    else:
+        result.status = "computed, no published scorecard"
+        result.notes = _unjudged(trial, result.form)
     return result
+
+
+def _unjudged(trial: Any, form: str) -> list[str]:
+    """What a computed score without a scorecard leaves open: the toxicity and quality-of-life adjustments."""
+    notes = ["no published ESMO-MCBS scorecard: the preliminary grade is computed from the KB's numbers and no "
+             "adjustment is applied (toxicity, quality of life and long-term benefit need the evaluators' judgement)"]
+    for tox in trial.toxicities:
+        if tox.grade in (">=3", "3") and "adverse event" in tox.event.lower() and len(tox.rates) >= 2:
+            rates = " vs ".join(f"{v:g}% ({a})" for a, v in tox.rates.items())
+            notes.append(f"grade {tox.grade} {tox.event.lower()}: {rates}; if the excess is significant and impairs "
+                         "daily well-being, v1.1 downgrades by 1")
+    if form == "2b":
+        notes.append("form 2b: without a quality-of-life benefit, a PFS-only gain may be downgraded by 1 "
+                     "(quality-of-life results are not in the KB)")
+    return notes
