@@ -46,7 +46,7 @@ def test_disconnected_sub_networks_are_analysed_apart(kb):
     net = network_for(kb, "first_line", "pfs")
     assert len(net.components) == 2
     assert net.connected("tdxd-pertuzumab", "th") and not net.connected("tdxd-pertuzumab", "hp-ai")
-    est, se, trials = net.log_hr("pyrotinib-trastuzumab-docetaxel", "thp")
+    _est, se, trials = net.log_hr("pyrotinib-trastuzumab-docetaxel", "thp")
     assert set(trials) >= {"PHILA", "CLEOPATRA", "PUFFIN"} and sum(trials.values()) == pytest.approx(1.0)
     assert se > 0
 

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mbcpath.errors import ModelError
 from mbcpath.survival.comparisons import Group, Member, plan_endpoint
-from mbcpath.survival.distributions import Distribution, ProportionalHazards
+from mbcpath.survival.distributions import Distribution, ProportionalHazards, survival_matrix
 from mbcpath.survival.evidence import ENDPOINTS, Analysis, subgroups_for
 from mbcpath.survival.fitting import FitResult
 from mbcpath.survival.ipd import dataset_for
@@ -299,7 +299,7 @@ class _Ctx:
 def _draw_matrix(fit: FitResult, grid: NDArray[np.float64], rng: np.random.Generator, n: int
                  ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     thetas = fit.draw_thetas(rng, n)
-    return thetas, np.vstack([fit.rebuild(t).survival(grid) for t in thetas])
+    return thetas, survival_matrix(fit.dist, thetas, grid)
 
 
 def _selection_ipd(ipd: Any) -> ModelSelection:
@@ -369,7 +369,7 @@ def _summary_curve(ctx: _Ctx, an: Analysis, arm_id: str, other: str | None, rng:
         full = best.fit_result(1) if other else ref_fit
         thetas = full.draw_thetas(rng, ctx.n_draws)
         k = ref_fit.theta.size
-        draws = np.vstack([ref_fit.rebuild(t[:k]).survival(ctx.grid) for t in thetas])
+        draws = survival_matrix(ref_fit.dist, thetas[:, :k], ctx.grid)
         hr_draws = thetas[:, k] if other else None
     else:
         note = f"{NO_CI}: none of the published numbers behind this curve carries a confidence interval"
@@ -512,8 +512,13 @@ def _num_or_none(x: Any) -> float | None:
 
 
 # ============================================================================ summaries of a curve
-def _quantiles(draws: NDArray[np.float64] | None, q: float) -> NDArray[np.float64] | None:
-    return None if draws is None else np.quantile(draws, q, axis=0)
+def _band(draws: NDArray[np.float64] | None, mask: NDArray[np.bool_]
+          ) -> tuple[NDArray[np.float64] | None, NDArray[np.float64] | None]:
+    """Pointwise 2.5% and 97.5% quantiles of the draws on the grid points kept (``mask``)."""
+    if draws is None:
+        return None, None
+    q = np.quantile(draws[:, mask], [0.025, 0.975], axis=0)
+    return q[0], q[1]
 
 
 def _median_from(curve_s: NDArray[np.float64], grid: NDArray[np.float64]) -> float | None:
@@ -527,37 +532,48 @@ def _median_from(curve_s: NDArray[np.float64], grid: NDArray[np.float64]) -> flo
     return float(x0 + (y0 - 0.5) * (x1 - x0) / (y0 - y1)) if y0 != y1 else float(x1)
 
 
+def _medians(rows: NDArray[np.float64], grid: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Median of each row (linear interpolation on the grid; inf where S stays above 0.5)."""
+    below = rows <= 0.5
+    reached = below.any(axis=1)
+    i = np.where(reached, below.argmax(axis=1), 0)
+    j = np.maximum(i - 1, 0)
+    r = np.arange(rows.shape[0])
+    y0, y1 = rows[r, j], rows[r, i]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(y0 != y1, (y0 - 0.5) / (y0 - y1), 1.0)
+    med = np.where(i == 0, grid[0], grid[j] + frac * (grid[i] - grid[j]))
+    return np.asarray(np.where(reached, med, np.inf), dtype=np.float64)
+
+
 def _median_ci(curve: _Curve, grid: NDArray[np.float64]) -> tuple[float | None, float | None] | None:
     if curve.draws is None:
         return None
-    meds = [_median_from(row, grid) for row in curve.draws]
-    reached = np.array([m for m in meds if m is not None])
-    if reached.size < 0.025 * len(meds):
-        return None, None
-    lo = float(np.quantile(reached, 0.025 * len(meds) / reached.size)) if reached.size else None
-    upper_ok = reached.size >= 0.975 * len(meds)
-    hi = float(np.quantile(np.array([m if m is not None else np.inf for m in meds]), 0.975)) if upper_ok else None
-    return (None if lo is None else round(lo, 1), None if hi is None or not math.isfinite(hi) else round(hi, 1))
+    big = 1e9  # "not reached within the grid"; kept finite for the quantiles
+    meds = np.minimum(_medians(curve.draws, grid), big)
+    lo, hi = (float(x) for x in np.quantile(meds, [0.025, 0.975]))
+    return (round(lo, 1) if lo < big else None, round(hi, 1) if hi < big else None)
 
 
 def _rmst(values: NDArray[np.float64], grid: NDArray[np.float64], tau: float) -> NDArray[np.float64]:
     """Trapezoidal RMST over [0, tau] of each row of ``values`` (or of one curve)."""
-    mask = grid <= tau + 1e-9
-    g = grid[mask]
-    v = np.atleast_2d(values)[:, mask]
-    area = np.sum((v[:, 1:] + v[:, :-1]) / 2 * np.diff(g), axis=1)
-    if g[-1] < tau:
-        s_tau = np.array([np.interp(tau, grid, row) for row in np.atleast_2d(values)])
-        area = area + (v[:, -1] + s_tau) / 2 * (tau - g[-1])
+    v = np.atleast_2d(values)
+    k = int(np.searchsorted(grid, tau, side="right")) - 1  # grid[k] <= tau
+    g = grid[: k + 1]
+    area = np.sum((v[:, 1:k + 1] + v[:, :k]) / 2 * np.diff(g), axis=1)
+    if g[-1] < tau and k + 1 < grid.size:
+        w = (tau - grid[k]) / (grid[k + 1] - grid[k])
+        s_tau = v[:, k] + w * (v[:, k + 1] - v[:, k])
+        area = area + (v[:, k] + s_tau) / 2 * (tau - grid[k])
     return np.asarray(area, dtype=np.float64)
 
 
 def _projection(ctx: _Ctx, group: Group, member: Member, curve: _Curve, tau: float | None) -> Projection:
     grid = ctx.grid
     out_mask = grid <= ctx.horizon + 1e-9
-    lo, hi = _quantiles(curve.draws, 0.025), _quantiles(curve.draws, 0.975)
+    lo, hi = _band(curve.draws, out_mask)
     lms = []
-    for m in LANDMARKS:
+    for m in (x for x in LANDMARKS if x <= ctx.horizon):
         i = round(m / STEP)
         p = float(curve.point[i])
         lms.append(Landmark(months=m, probability=round(p, 4),
@@ -584,9 +600,9 @@ def _projection(ctx: _Ctx, group: Group, member: Member, curve: _Curve, tau: flo
         model_selection=curve.selection, hr_vs_reference=curve.hr, assumptions=curve.assumptions,
         observed_until=round(curve.observed_until, 2), observed_basis=curve.observed_basis,
         times=[float(x) for x in grid[out_mask]], survival=[round(float(x), 4) for x in curve.point[out_mask]],
-        lower=[round(float(min(a, b)), 4) for a, b in zip(lo[out_mask], curve.point[out_mask], strict=True)]
+        lower=[round(float(min(a, b)), 4) for a, b in zip(lo, curve.point[out_mask], strict=True)]
         if band and lo is not None else None,
-        upper=[round(float(max(a, b)), 4) for a, b in zip(hi[out_mask], curve.point[out_mask], strict=True)]
+        upper=[round(float(max(a, b)), 4) for a, b in zip(hi, curve.point[out_mask], strict=True)]
         if band and hi is not None else None,
         ci_note=curve.ci_note, median=None if med is None else round(med, 2),
         median_ci95=_median_ci(curve, grid), median_observed=med is None or med <= curve.observed_until,
@@ -616,7 +632,7 @@ def _differences(ctx: _Ctx, group: Group, curves: Mapping[str, _Curve], tau: flo
             if paired:
                 assert c.draws is not None and rc.draws is not None
                 dd = c.draws[:, i] - rc.draws[:, i]
-                lo, hi = float(np.quantile(dd, 0.025)), float(np.quantile(dd, 0.975))
+                lo, hi = (float(x) for x in np.quantile(dd, [0.025, 0.975]))
             diffs.append(Difference(endpoint=group.endpoint, option=m.regimen, reference=ref, months=months,
                                     difference=round(d, 4), lower=_r(lo, 4), upper=_r(hi, 4),
                                     observed=months <= min(c.observed_until, rc.observed_until),
@@ -628,7 +644,7 @@ def _differences(ctx: _Ctx, group: Group, curves: Mapping[str, _Curve], tau: flo
             if paired:
                 assert c.draws is not None and rc.draws is not None
                 dd = _rmst(c.draws, ctx.grid, tau) - _rmst(rc.draws, ctx.grid, tau)
-                lo, hi = float(np.quantile(dd, 0.025)), float(np.quantile(dd, 0.975))
+                lo, hi = (float(x) for x in np.quantile(dd, [0.025, 0.975]))
             rdiffs.append(RmstDifference(endpoint=group.endpoint, option=m.regimen, reference=ref, tau=round(tau, 2),
                                          difference=round(val, 2), lower=_r(lo), upper=_r(hi), comparison_id=group.id))
     return diffs, rdiffs

@@ -23,6 +23,14 @@ __all__ = ["project_for", "project_recommendation", "warm"]
 _WARM: set[int] = set()
 _WARM_LOCK = threading.Lock()
 
+#: a first-line patient whose projection, run once at start-up, takes every code path a request takes
+_WARM_PATIENT: dict[str, Any] = {
+    "id": "warm-up", "age_years": 56, "sex": "female", "menopausal_status": "postmenopausal", "ecog": 0,
+    "her2": {"ihc": "3+", "ish": None}, "er_percent": 85, "pr_percent": 40, "presentation": "de_novo",
+    "metastatic_diagnosis_months_ago": 0, "metastatic_sites": ["bone", "liver"], "visceral_crisis": False,
+    "brain_metastases": "none", "extracranial_progression": None, "lvef_percent": 62, "ild_history": "none",
+    "qtcf_ms": 420, "neuropathy_grade": 0, "pregnant": False, "treatments": []}
+
 
 def warm(kb: Any) -> dict[str, Any]:
     """Prepare the fits and networks for ``kb`` (idempotent, thread-safe); returns what was done and how long."""
@@ -31,14 +39,26 @@ def warm(kb: Any) -> dict[str, Any]:
 
     start = time.perf_counter()
     with _WARM_LOCK:
+        if id(kb) in _WARM:
+            return {"seconds": 0.0, "stale_fits": list(default_store(kb).stale)}
         store = default_store(kb)
         for dp in SETTINGS:
             for ep in ENDPOINTS:
                 network_for(kb, dp, ep)
-        from scipy.special import chdtrc, ndtr  # noqa: F401  (imported once, here, not on a request)
-
         _WARM.add(id(kb))
+    _exercise(kb)
     return {"seconds": round(time.perf_counter() - start, 3), "stale_fits": list(store.stale)}
+
+
+def _exercise(kb: Any) -> None:
+    """Recommend and project one built-in patient: imports and first-call costs are paid here, not by a request."""
+    from mbcpath.domain.validation import parse_patient
+    from mbcpath.errors import MbcpathError
+
+    try:
+        project_for(parse_patient(_WARM_PATIENT), kb)
+    except (MbcpathError, ImportError):
+        return
 
 
 def project_recommendation(recommendation: Any, kb: Any, *, patient: Any = None, **kwargs: Any) -> ProjectionResult:
