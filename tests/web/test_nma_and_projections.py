@@ -58,5 +58,7 @@ def test_results_page_draws_svg_charts_without_zero_width_intervals(client):
     assert 'data-testid="projections"' in html and "<svg" in html and "plotly" not in html
     assert 'data-kind="randomised"' in html and 'data-kind="unanchored"' in html
     assert "no CI published" in html
+    seq = html[html.index('data-testid="sequences-table"'):]
+    assert "Taxane + trastuzumab + pertuzumab (THP) -&gt; Trastuzumab deruxtecan" in seq
     # a curve at 0% or 100% after rounding (an extrapolated tail) is a floor, not a missing interval
     assert not re.search(r"\b([1-9]\d?)% <span[^>]*>\(\1–\1\)", html)

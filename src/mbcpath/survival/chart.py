@@ -228,7 +228,7 @@ def network_svg(treatments: list[str], edges: list[tuple[str, str, int, str]], n
     import math
 
     names = names or {}
-    w, h, r = 640, 420, 150
+    w, h, r = 900, 400, 130
     cx, cy = w / 2, h / 2 + 10
     n = max(len(treatments), 1)
     angle = {t: 2 * math.pi * i / n - math.pi / 2 for i, t in enumerate(treatments)}
@@ -245,9 +245,23 @@ def network_svg(treatments: list[str], edges: list[tuple[str, str, int, str]], n
     for t, (x, y) in pos.items():
         anchor = "start" if x > cx + 1 else "end" if x < cx - 1 else "middle"
         dx = 10 if anchor == "start" else -10 if anchor == "end" else 0
-        dy = -12 if y < cy else 18
+        lines = _wrap(names.get(t, t))
+        dy = -12 - 15 * (len(lines) - 1) if y < cy else 18
+        spans = "".join(f'<tspan x="{x + dx:.1f}" dy="{0 if i == 0 else 15}">{escape(ln)}</tspan>'
+                        for i, ln in enumerate(lines))
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="#b2401d"/>')
-        parts.append(f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" font-size="12" text-anchor="{anchor}">'
-                     f'{escape(names.get(t, t))}</text>')
+        parts.append(f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" font-size="13" text-anchor="{anchor}">{spans}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _wrap(label: str, width: int = 26) -> list[str]:
+    """Split a long regimen name into lines at ' + ' (or spaces), each about ``width`` characters."""
+    words = label.replace(" + ", "\u00a0+ ").split(" ")
+    lines: list[str] = []
+    for w in words:
+        if lines and len(lines[-1]) + 1 + len(w) <= width:
+            lines[-1] += " " + w
+        else:
+            lines.append(w)
+    return [ln.replace("\u00a0", " ") for ln in lines]

@@ -190,7 +190,20 @@ def projection_view(rec: Any, kb: KnowledgeBase, patient: Any = None) -> dict[st
         return {"note": "Projections could not be computed for these options (see the server log)."}
     if not figures:
         return {"note": "No option has trial data to project.", "projections": proj}
-    return {"figures": figures, "projections": proj}
+    return {"figures": figures, "projections": proj, "sequences": _sequences(kb, patient)}
+
+
+def _sequences(kb: KnowledgeBase, patient: Any) -> Any:
+    """Expected time on effective therapy across plausible sequences (None if it cannot be computed)."""
+    if patient is None:
+        return None
+    try:
+        from mbcpath.survival.sequences import sequence_report
+
+        return sequence_report(patient, kb)
+    except (MbcpathError, ImportError) as err:
+        log.warning("sequences not computed: %s", type(err).__name__)
+        return None
 
 
 def render_results(request: Request, templates: Any, kb: KnowledgeBase, patient: Any, rec: Any) -> Response:
