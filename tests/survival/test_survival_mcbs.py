@@ -132,3 +132,17 @@ def test_parse_published_adjustments():
     adj = parse_published_adjustments("+1 for long-term plateau. PFS HR 0.33 (0.26-0.43); -1 for toxicity", "342")
     assert [(a.name, a.delta) for a in adj] == [("plateau", 1), ("toxicity", -1)]
     assert parse_published_adjustments("None (QoL was exploratory).") == []
+
+
+@pytest.mark.parametrize("trial", ["DESTINY-Breast09", "PATINA", "HER2CLIMB-05"])
+def test_new_trials_are_computed_without_a_published_scorecard(trial):
+    """DESTINY-Breast09, PATINA and HER2CLIMB-05 have no scorecard: form 2b, grade 3 from the dual rule
+    (HR lower limit <= 0.65 and a gain >= 3 months with a control median > 6), marked computed, with the
+    adjustments it cannot judge listed and none applied."""
+    from mbcpath.kb import load_kb
+    from mbcpath.survival.mcbs import mcbs_for_trial
+
+    r = mcbs_for_trial(load_kb().trial(trial))
+    assert (r.form, r.preliminary, r.score, r.published_score) == ("2b", 3, 3, None)
+    assert r.status == "computed, no published scorecard" and r.adjustments == []
+    assert any("no adjustment is applied" in n for n in r.notes)

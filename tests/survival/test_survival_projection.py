@@ -1,175 +1,289 @@
-"""Projections: CLEOPATRA curves agree with the KM of the reconstructed data; structure, bands, plots."""
+"""Projections v2: one basis per chart, each option's curve from the trials it cites, honest extent and
+uncertainty. One test per misleading case of issue 11, then the structure (differences with intervals, RMST,
+model choice, subgroups), determinism and thread safety."""
 
 from __future__ import annotations
 
 import json
 import re
-from types import SimpleNamespace
+import threading
+from functools import cache
 
 import numpy as np
 import pytest
 
 from mbcpath.domain.recommendation import Category, EvidenceRef, Option, Recommendation
-from mbcpath.errors import ModelError
-from mbcpath.survival.ipd import load_kmdata
-from mbcpath.survival.projection import LANDMARKS, Projections, project_options
+from mbcpath.survival.chart import charts, render_svg
+from mbcpath.survival.projection import DIFFERENCE_MONTHS, NO_CI, ProjectionResult, project_options
 
-from .conftest import ROOT, load_trial, write_artifact
+from .conftest import ROOT
 
-
-class _KB:
-    """The slice of a KnowledgeBase that projections use, built from individual trial files."""
-
-    def __init__(self, *names: str) -> None:
-        self.trials = {t.id: t for t in (load_trial(n) for n in names)}
-        self.regimens: dict = {}
-        self.release = SimpleNamespace(kb_release="test")
-
-    def trial(self, name: str):
-        raise KeyError(name)
+CASES = ["seed-01-first-line", "seed-02-maintenance-hr-positive", "seed-03-isolated-cns-progression",
+         "second-line-after-thp", "second-line-after-first-line-tdxd", "third-line-active-brain-metastases",
+         "late-relapse-first-line", "hr-negative-maintenance"]
 
 
-def _option(rank: int, regimen: str, trial: str) -> Option:
-    return Option(rank=rank, category=Category.PREFERRED, regimen_id=regimen, name=regimen, components=[],
-                  evidence=[EvidenceRef(trial=trial)])
+def _patient(name: str):
+    from mbcpath.domain.validation import parse_patient
+
+    case = json.loads((ROOT / "tests" / "cases" / f"{name}.json").read_text(encoding="utf-8"))
+    return parse_patient(case.get("patient", case))
 
 
-def _recommendation(*options: Option) -> Recommendation:
-    return Recommendation(patient_id="p1", kb_release="test", engine_version="0", decision_point="first_line",
-                          options=list(options))
+@cache
+def _projected(name: str) -> tuple[ProjectionResult, object]:
+    from mbcpath.engine import recommend
+    from mbcpath.kb import load_kb
+
+    kb = load_kb()
+    p = _patient(name)
+    rec = recommend(p, kb)
+    return project_options(rec, kb, patient=p), rec
 
 
-@pytest.fixture(scope="module")
-def cleopatra() -> Projections:
-    rec = _recommendation(_option(1, "thp", "CLEOPATRA"), _option(2, "th", "CLEOPATRA"))
-    return project_options(rec, _KB("cleopatra"))
+# ----------------------------------------------------------------------------- the misleading cases
+def test_first_line_curves_come_from_one_randomised_trial_and_match_db09():
+    """T-DXd + P and THP are arms of DESTINY-Breast09 on one chart (not THP from CLEOPATRA), and the curves
+    give DB09's published 24-month PFS (70.1% vs 52.1%) within 0.03."""
+    proj, _ = _projected("seed-01-first-line")
+    tp, thp = proj.get("tdxd-pertuzumab", "pfs"), proj.get("thp", "pfs")
+    assert tp.trial == thp.trial == "DESTINY-Breast09"
+    assert tp.comparison_id == thp.comparison_id
+    comp = proj.comparison(tp.comparison_id)
+    assert comp.kind == "randomised" and comp.trials == ["DESTINY-Breast09"]
+    assert abs(tp.at(24.0).probability - 0.701) <= 0.03
+    assert abs(thp.at(24.0).probability - 0.521) <= 0.03
+    assert thp.role == "reference" and tp.hr_vs_reference.hr == pytest.approx(0.56)
+    assert all(p.trial != "CLEOPATRA" for p in proj.projections if p.endpoint == "pfs" and p.regimen_id == "thp")
 
 
-def _km(t, e, grid):
+def test_cns_event_tdxd_curve_comes_from_destiny_breast12():
+    """At a CNS event T-DXd is drawn from DESTINY-Breast12's brain-metastases cohort (median 17.3 months), the
+    trial the option cites, not DESTINY-Breast03 (28.8); a single-arm cohort is shown apart, unanchored."""
+    proj, rec = _projected("seed-03-isolated-cns-progression")
+    assert "DESTINY-Breast12" in [e.trial for o in rec.options if o.regimen_id == "tdxd" for e in o.evidence]
+    p = proj.get("tdxd", "pfs")
+    assert p.trial == "DESTINY-Breast12" and p.arm == "bm"
+    assert p.median == pytest.approx(17.3, abs=1.0) and p.published_median == 17.3
+    assert p.basis_kind == "unanchored"
+    comp = proj.comparison(p.comparison_id)
+    assert comp.members == ["tdxd"] and "Unanchored single-arm estimate" in comp.title
+    assert not any(x.trial == "DESTINY-Breast03" for x in proj.projections if x.regimen_id == "tdxd")
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_no_curve_is_solid_past_follow_up(name):
+    """Every solid segment (projection segments, chart series, SVG paths) ends at the trial's follow-up;
+    what lies beyond is dashed, and landmarks beyond it say they are extrapolated."""
+    proj, _ = _projected(name)
+    for p in proj.projections:
+        for style, t, _s in p.segments():
+            if style == "solid":
+                assert max(t) <= p.observed_until + 1e-9, (p.regimen_id, p.endpoint)
+            else:
+                assert min(t) >= p.observed_until - 1e-9
+        for lm in p.landmarks:
+            assert lm.observed == (lm.months <= p.observed_until)
+    for chart in charts(proj):
+        for s in chart.series:
+            if s.solid is not None:
+                assert max(s.solid.x) <= s.observed_until + 1e-9
+            if s.dashed is not None:
+                assert min(s.dashed.x) >= s.observed_until - 1e-9
+        svg = render_svg(chart)
+        assert svg.count('data-segment="solid"') == sum(s.solid is not None for s in chart.series)
+
+
+def test_db09_curve_is_dashed_after_29_months():
+    """DESTINY-Breast09's median follow-up is 29.2 months: its curves are solid to there and dashed beyond."""
+    proj, _ = _projected("seed-01-first-line")
+    p = proj.get("tdxd-pertuzumab", "pfs")
+    assert p.observed_until == 29.2 and "median follow-up 29.2" in p.observed_basis
+    styles = {style: (min(t), max(t)) for style, t, _ in p.segments()}
+    assert styles["solid"] == (0.0, 29.2) and styles["dashed"][0] == 29.2 and styles["dashed"][1] == 60.0
+    assert not p.at(36.0).observed and p.at(24.0).observed
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_missing_ci_is_never_a_zero_width_interval(name):
+    """No landmark, median, band or difference shows an interval of zero width: without a published CI it
+    is absent and says so."""
+    proj, _ = _projected(name)
+    for p in proj.projections:
+        for lm in p.landmarks:
+            assert (lm.lower is None) == (lm.upper is None)
+            if lm.lower is not None and 0 < lm.probability < 1:  # a curve at 0 (after 4-decimal rounding) is a floor
+                assert lm.upper > lm.lower, (p.regimen_id, lm)
+        if p.lower is None:
+            assert NO_CI in p.ci_note
+        else:
+            assert any(h > lo for lo, h in zip(p.lower, p.upper, strict=True))
+        if p.median_ci95 is not None and None not in p.median_ci95:
+            assert p.median_ci95[1] > p.median_ci95[0]
+    for d in proj.differences:
+        if d.lower is not None:
+            assert d.upper > d.lower
+
+
+def test_unpublished_ci_reads_no_ci_published_everywhere(tmp_path):
+    """TAnDEM's OS record has medians but no CI and no HR: no band, 'no CI published' in the JSON, the CLI
+    text and the HTML, never a figure like 28.5 (28.5-28.5)."""
+    from mbcpath.survival.plot import projection_html
+
+    proj, _ = _projected("seed-01-first-line")
+    p = proj.get("trastuzumab-ai", "os")
+    assert p.trial == "TAnDEM" and p.lower is None and p.upper is None and p.median_ci95 is None
+    assert all(lm.lower is None and lm.upper is None for lm in p.landmarks)
+    html = projection_html(proj)
+    assert NO_CI in html
+    assert not re.search(r"(\d+(?:\.\d+)?)%? \(\1%?[-–]\1%?\)", html)
+    series = next(s for c in charts(proj) for s in c.series if s.key == "trastuzumab-ai" and c.endpoint == "os")
+    assert series.band is None and NO_CI in series.band_note
+
+
+# ----------------------------------------------------------------------------- bases
+@pytest.mark.parametrize("name", CASES)
+def test_curves_share_a_chart_only_on_a_common_basis(name):
+    """A randomised chart holds arms of its one trial; an unanchored chart holds one option; every member of
+    an anchored chart other than the reference carries an HR against the reference."""
+    proj, _ = _projected(name)
+    for comp in proj.comparisons:
+        members = [p for p in proj.projections if p.comparison_id == comp.id]
+        refs = [p for p in members if p.role == "reference"]
+        if comp.kind == "unanchored":
+            assert len(members) == 1 and members[0].role == "unanchored"
+            continue
+        assert len(refs) == 1 and refs[0].regimen_id == comp.reference
+        for p in members:
+            if p.role == "randomised":
+                assert p.trial == refs[0].trial and p.hr_vs_reference is not None
+            elif p.role == "anchored":
+                assert "network meta-analysis" in p.hr_vs_reference.basis
+        if comp.kind == "randomised":
+            assert {p.trial for p in members} == {comp.reference_trial}
+
+
+def test_anchored_option_carries_the_network_hr_and_its_uncertainty():
+    """Second line: lapatinib + capecitabine joins the DESTINY-Breast03 chart through EMILIA: its curve is the
+    T-DM1 arm times the network HR (1/0.65), and its band is wider than the reference's."""
+    proj, _ = _projected("second-line-after-thp")
+    lc, tdm1 = proj.get("lapatinib-capecitabine", "pfs"), proj.get("tdm1", "pfs")
+    assert lc.role == "anchored" and tdm1.role == "reference" and lc.comparison_id == tdm1.comparison_id
+    assert lc.hr_vs_reference.hr == pytest.approx(1 / 0.65, rel=1e-3)
+    assert set(lc.hr_vs_reference.trials) == {"EMILIA"}
+    i = lc.times.index(12.0)
+    assert lc.survival[i] == pytest.approx(tdm1.survival[i] ** lc.hr_vs_reference.hr, abs=2e-3)
+    width = lc.upper[i] - lc.lower[i]
+    assert width > 0 and width / lc.survival[i] > (tdm1.upper[i] - tdm1.lower[i]) / tdm1.survival[i]
+
+
+def test_indirect_support_is_not_a_curve():
+    """A cited trial marked support='indirect' does not give the option a curve even if an arm matches."""
+    from mbcpath.kb import load_kb
+
+    kb = load_kb()
+    opt = Option(rank=1, category=Category.PREFERRED, regimen_id="tdxd", name="T-DXd", components=[],
+                 evidence=[EvidenceRef(trial="DESTINY-Breast03", support="indirect", basis="another line")])
+    rec = Recommendation(patient_id="p", kb_release="x", engine_version="0", decision_point="first_line",
+                         options=[opt])
+    proj = project_options(rec, kb, facts={})
+    assert proj.projections == [] and "no cited trial has an arm" in proj.skipped[0]
+
+
+# ----------------------------------------------------------------------------- what is reported
+def test_differences_at_1_2_3_years_and_rmst_have_95_intervals():
+    """DB09: differences at 12/24/36 months with 95% intervals from paired draws; RMST over the observed
+    window (29.2 months) for each arm and their difference, with intervals."""
+    proj, _ = _projected("seed-01-first-line")
+    diffs = [d for d in proj.differences if d.option == "tdxd-pertuzumab" and d.endpoint == "pfs"]
+    assert [d.months for d in diffs] == list(DIFFERENCE_MONTHS)
+    for d in diffs:
+        assert d.reference == "thp" and d.lower < d.difference < d.upper and d.comparison.startswith("within")
+    r = next(x for x in proj.rmst_differences if x.option == "tdxd-pertuzumab")
+    assert r.tau == 29.2 and r.lower < r.difference < r.upper and r.difference > 0
+    for reg in ("thp", "tdxd-pertuzumab"):
+        rm = proj.get(reg, "pfs").rmst
+        assert rm.tau == 29.2 and rm.lower < rm.value < rm.upper < 29.2
+
+
+def test_model_choice_is_shown_with_aic_and_bic():
+    """Each curve lists every fitted family with AIC, BIC and delta AIC, the lowest AIC chosen; patient-level
+    fits say so, summary fits say they rest on published points."""
+    proj, _ = _projected("seed-01-first-line")
+    thp = proj.get("thp", "pfs")
+    sel = thp.model_selection
+    assert "published summary statistics (5 points)" in sel.data and len(sel.candidates) >= 4
+    aics = [c.aic for c in sel.candidates]
+    assert aics == sorted(aics) and sel.candidates[0].chosen and sum(c.chosen for c in sel.candidates) == 1
+    assert all(c.bic is not None for c in sel.candidates)
+    os_ = proj.get("thp", "os")
+    assert os_.trial == "CLEOPATRA" and "reconstructed patient-level data" in os_.model_selection.data
+
+
+def test_subgroups_that_fit_the_patient_are_shown_beside_the_overall():
+    """CNS event with active brain metastases: DB12's active-brain-metastases 12-month PFS is shown (not the
+    stable subgroup), and HER2CLIMB's brain-metastasis subgroups beside its overall result."""
+    proj, _ = _projected("seed-03-isolated-cns-progression")
+    pops = {(s.trial, s.population) for s in proj.subgroups}
+    assert ("DESTINY-Breast12", "active brain metastases (n=106)") in pops
+    assert ("DESTINY-Breast12", "stable brain metastases (n=157)") not in pops
+    hc = [s for s in proj.subgroups if s.trial == "HER2CLIMB"]
+    assert hc and all(s.overall for s in hc)
+
+
+def test_projection_is_deterministic_and_serialisable():
+    """Same input, same JSON; the JSON parses back into the model."""
+    from mbcpath.engine import recommend
+    from mbcpath.kb import load_kb
+
+    kb = load_kb()
+    p = _patient("seed-01-first-line")
+    a = project_options(recommend(p, kb), kb, patient=p)
+    b = project_options(recommend(p, kb), kb, patient=p)
+    assert a.to_json() == b.to_json()
+    assert ProjectionResult.model_validate(json.loads(a.to_json())) == a
+
+
+def test_projection_is_thread_safe():
+    """Four threads projecting different patients at once give the same answers as one at a time."""
+    from mbcpath.kb import load_kb
+    from mbcpath.survival.service import project_for
+
+    kb = load_kb()
+    names = ["seed-01-first-line", "seed-03-isolated-cns-progression", "second-line-after-thp",
+             "seed-02-maintenance-hr-positive"]
+    serial = {n: project_for(_patient(n), kb).to_json() for n in names}
+    got: dict[str, str] = {}
+
+    def run(n: str) -> None:
+        got[n] = project_for(_patient(n), kb).to_json()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == serial
+
+
+def test_cleopatra_patient_level_fits_agree_with_the_reconstructed_km():
+    """The CLEOPATRA fits (from the artefact) stay close to the KM of their reconstructed data within
+    follow-up: whole curve within 0.07, 12/24/36-month landmarks within 0.05, medians within 1.5 months."""
     from lifelines import KaplanMeierFitter
 
-    km = KaplanMeierFitter().fit(t, e)
-    return km.survival_function_at_times(grid).to_numpy(), float(km.median_survival_time_)
+    from mbcpath.kb import load_kb
+    from mbcpath.survival.artefact import default_store
+    from mbcpath.survival.ipd import IPD_REGISTRY, load_kmdata
 
-
-def test_cleopatra_projection_agrees_with_reconstructed_km(cleopatra):
-    """THP and TH PFS/OS curves fitted to the kmdata IPD stay close to its KM within follow-up.
-
-    Measured largest gaps go to artifacts/projection_agreement.json. The PFS KM falls in steps at the
-    scheduled tumour assessments, which no smooth model follows exactly, so the bound on the whole
-    curve is 0.07; at the 12/24/36-month landmarks it is 0.05 and the medians agree within 1.5 months.
-    """
-    files = {"os": "cleopatra_2a.csv", "pfs": "cleopatra_3a.csv"}
-    arms = {"thp": "pertuzumab", "th": "control"}
-    report: dict[str, dict] = {}
-    for reg, kmarm in arms.items():
-        for ep, f in files.items():
-            p = cleopatra.get(reg, ep)
-            assert p is not None and "reconstructed IPD" in p.basis
-            t, e = load_kmdata(f, kmarm)
-            grid = np.array(p.times)
-            inside = grid <= t[e == 1].max()
-            km, km_med = _km(t, e, grid[inside])
-            gap = np.abs(np.array(p.survival)[inside] - km)
-            lm = np.array([m for m in LANDMARKS if m <= 36])
-            km_lm, _ = _km(t, e, lm)
-            lm_gap = np.abs(np.array([p.at(m).probability for m in lm]) - km_lm)
-            report[f"{reg} {ep}"] = {"model": p.model, "max_abs_gap": round(float(gap.max()), 4),
-                                     "at_months": float(grid[inside][gap.argmax()]),
-                                     "max_landmark_gap_12_24_36": round(float(lm_gap.max()), 4),
-                                     "median_projected": p.median, "median_km": km_med}
-            assert gap.max() <= 0.07, (reg, ep, gap.max())
-            assert lm_gap.max() <= 0.05, (reg, ep, lm_gap)
-            assert abs(p.median - km_med) <= 1.5
-    largest = max(v["max_abs_gap"] for v in report.values())
-    write_artifact("projection_agreement.json", {"largest_abs_gap": largest, "curves": report,
-                                                 "grid": "0.5-month steps within follow-up (to the last event)"})
-
-
-def test_projection_states_its_basis(cleopatra):
-    """Every projection names trial, arm, analysis, model, assumptions and sources; bands enclose the curve."""
-    assert {(p.regimen_id, p.endpoint) for p in cleopatra.projections} == {
-        ("thp", "pfs"), ("thp", "os"), ("th", "pfs"), ("th", "os")}
-    for p in cleopatra.projections:
-        assert p.trial == "CLEOPATRA" and p.analysis and p.model and p.assumptions and p.sources
-        s, lo, hi = map(np.array, (p.survival, p.lower, p.upper))
-        assert np.all(lo <= s) and np.all(s <= hi) and np.all(np.diff(s) <= 0)
-        assert s[0] == 1.0 and [lm.months for lm in p.landmarks] == list(LANDMARKS)
-    d = next(x for x in cleopatra.differences if x.endpoint == "pfs" and x.months == 24.0)
-    assert d.option == "th" and d.reference == "thp" and d.difference < 0
-    assert d.comparison == "within-trial (randomised)"
-
-
-def test_projection_is_deterministic_and_serialisable(cleopatra):
-    """Same input, same JSON; the JSON parses back into Projections."""
-    again = project_options(_recommendation(_option(1, "thp", "CLEOPATRA"), _option(2, "th", "CLEOPATRA")),
-                            _KB("cleopatra"))
-    assert again.to_json() == cleopatra.to_json()
-    assert Projections.model_validate(json.loads(cleopatra.to_json())) == cleopatra
-
-
-def test_summary_based_projection_and_cross_trial_label():
-    """Without IPD the curve goes through the published median; options from two trials are cross-trial."""
-    rec = _recommendation(_option(1, "tdxd", "DESTINY-Breast03"), _option(2, "tdm1", "EMILIA"))
-    proj = project_options(rec, _KB("destiny-breast03", "emilia"))
-    p = proj.get("tdxd", "pfs")
-    assert p.median == pytest.approx(28.8) and "published median 28.8" in p.basis
-    assert p.median_ci95[0] < 28.8 < p.median_ci95[1]
-    assert any("constant hazard" in a for a in p.assumptions)
-    assert all(d.comparison == "cross-trial (not randomised)" for d in proj.differences)
-
-
-def test_median_not_reached_uses_control_times_hr():
-    """An arm whose median is 'NR' is projected as the control curve times the HR (proportional hazards)."""
-    trial = load_trial("destiny-breast03")
-    eps = [e.model_copy(update={"engine_uses": e.endpoint == "pfs" and e.analysis_type == "primary"})
-           if e.endpoint == "pfs" else e for e in trial.endpoints]
-    kb = _KB()
-    kb.trials = {trial.id: trial.model_copy(update={"endpoints": eps})}
-    proj = project_options(_recommendation(_option(1, "tdxd", "DESTINY-Breast03")), kb, endpoints=("pfs",))
-    p = proj.get("tdxd", "pfs")
-    assert "x HR 0.28" in p.basis and "proportional hazards (HR constant over time)" in p.assumptions
-    assert p.median == pytest.approx(6.8 / 0.28, rel=1e-3)
-
-
-def test_unmatched_option_is_skipped_with_reason():
-    proj = project_options(_recommendation(_option(1, "hp", "CLEOPATRA")), _KB("cleopatra"))
-    assert proj.projections == [] and "no cited trial has an arm with this regimen" in proj.skipped[0]
-
-
-def test_plot_html_is_self_contained(cleopatra, tmp_path):
-    """The HTML figure embeds plotly.js (no CDN) and has a curve and a band per option."""
-    from mbcpath.survival.plot import projection_figure, write_figure
-
-    out = write_figure(cleopatra, tmp_path / "pfs.html")
-    html = out.read_text(encoding="utf-8")
-    assert re.search(r"<script[^>]*\bsrc=", html) is None and len(html) > 1_000_000  # plotly.js inline
-    assert len(projection_figure(cleopatra).data) == 4
-    with pytest.raises(ModelError, match=r"must end in \.html or \.png"):
-        write_figure(cleopatra, tmp_path / "pfs.svg")
-
-
-def test_plot_png_without_kaleido_says_use_html(cleopatra, tmp_path):
-    """PNG needs kaleido; without it the error says to write .html."""
-    from mbcpath.survival.plot import write_figure
-
-    try:
-        import kaleido  # noqa: F401
-    except ImportError:
-        with pytest.raises(ModelError, match=r"kaleido.*write \.html instead"):
-            write_figure(cleopatra, tmp_path / "pfs.png")
-    else:
-        pytest.skip("kaleido is installed: PNG export is exercised elsewhere")
-
-
-def test_projection_for_an_engine_recommendation(kb):
-    """End to end: the engine's first-line recommendation for the seed vignette projects THP from the IPD."""
-    from mbcpath.domain.validation import parse_patient
-    from mbcpath.engine import recommend
-
-    case = json.loads((ROOT / "tests" / "cases" / "seed-01-first-line.json").read_text(encoding="utf-8"))
-    rec = recommend(parse_patient(case.get("patient", case)), kb)
-    proj = project_options(rec, kb)
-    thp = proj.get("thp", "pfs")
-    assert thp is not None and "reconstructed IPD" in thp.basis
-    assert proj.kb_release == kb.release.kb_release
+    store = default_store(load_kb())
+    for ds in set(IPD_REGISTRY.values()):
+        for arm in (ds.experimental, ds.control):
+            fit = store.ipd(ds, arm).best
+            t, e = load_kmdata(ds.file, arm)
+            km = KaplanMeierFitter().fit(t, e)
+            grid = np.arange(0.5, t[e == 1].max(), 0.5)
+            gap = np.abs(fit.dist.survival(grid) - km.survival_function_at_times(grid).to_numpy())
+            assert gap.max() <= 0.07, (ds.file, arm, gap.max())
+            lm = np.array([12.0, 24.0, 36.0])
+            assert np.abs(fit.dist.survival(lm) - km.survival_function_at_times(lm).to_numpy()).max() <= 0.05
+            assert abs(fit.dist.median() - km.median_survival_time_) <= 1.5

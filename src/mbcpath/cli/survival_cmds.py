@@ -1,14 +1,16 @@
-"""Survival commands of the ``mbcpath`` CLI: ``reconstruct``, ``project`` and ``kb mcbs``.
+"""Survival commands of the ``mbcpath`` CLI: ``reconstruct``, ``project``, ``nma``, ``kb mcbs`` and
+``kb build-fits``.
 
-``register(app, kb_app)`` adds them to the main Typer app. numpy, lifelines and
-plotly are imported inside the commands, so registering costs nothing at start-up.
-Bad input exits with status 2 and one line on stderr naming the file or field,
-the value and the rule; other model or KB failures exit with status 1.
+``register(app, kb_app)`` adds them to the main Typer app. numpy and scipy are
+imported inside the commands, so registering costs nothing at start-up. Bad
+input exits with status 2 and one line on stderr naming the file or field, the
+value and the rule; other model or KB failures exit with status 1.
 """
 
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +19,19 @@ import typer
 from mbcpath.cli.common import OutputFormat, exit_on_error, fail, read_patient_file
 
 __all__ = ["register"]
+
+
+class DecisionPointArg(StrEnum):
+    first_line = "first_line"
+    second_line = "second_line"
+    maintenance = "maintenance"
+    third_line_or_later = "third_line_or_later"
+    cns_event = "cns_event"
+
+
+class EndpointArg(StrEnum):
+    pfs = "pfs"
+    os = "os"
 
 
 def reconstruct_cmd(
@@ -47,78 +62,73 @@ def reconstruct_cmd(
 def project_cmd(
     file: Annotated[Path, typer.Argument(help="patient JSON file (the contract's patient)")],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="json or text")] = OutputFormat.text,
-    plot: Annotated[Path | None, typer.Option("--plot", help="write PFS curves to OUT.html or OUT.png")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="write the charts to OUT.html (all) or OUT.svg "
+                                                             "(the first PFS chart)")] = None,
+    sequence: Annotated[bool, typer.Option("--sequence", help="expected time on effective therapy across "
+                                                              "plausible treatment sequences instead")] = False,
 ) -> None:
-    """Project PFS and OS (with 95% bands) for each recommended option."""
+    """Project PFS and OS per option on a common basis (randomised, anchored, or apart), with 95% intervals."""
     with exit_on_error():
         patient = read_patient_file(file)
-    if plot is not None and plot.suffix.lower() not in (".html", ".htm", ".png"):
-        raise fail(f"--plot = {str(plot)!r}: the file must end in .html or .png")
+    if plot is not None and plot.suffix.lower() not in (".html", ".htm", ".svg"):
+        raise fail(f"--plot = {str(plot)!r}: the file must end in .html or .svg")
+    if sequence and plot is not None:
+        raise fail("--plot and --sequence: choose one (sequences have no chart)")
     with exit_on_error():
-        from mbcpath.engine import recommend
         from mbcpath.kb import load_kb
-        from mbcpath.survival.projection import project_options
 
         kb = load_kb()
-        proj = project_options(recommend(patient, kb), kb)
-        if plot is not None:
-            from mbcpath.survival.plot import write_figure
+        rep: Any
+        if sequence:
+            from mbcpath.survival.sequences import sequence_report
 
-            write_figure(proj, plot)
+            rep = sequence_report(patient, kb)
+        else:
+            from mbcpath.survival.service import project_for
+
+            rep = project_for(patient, kb)
+            if plot is not None:
+                from mbcpath.survival.plot import write_figure
+
+                write_figure(rep, plot)
     if fmt is OutputFormat.json:
-        sys.stdout.write(proj.to_json() + "\n")
+        sys.stdout.write(rep.model_dump_json(indent=2) + "\n")
     else:
-        _render_projections(proj)
+        from mbcpath.cli import survival_render
+
+        (survival_render.render_sequences if sequence else survival_render.render_projections)(rep)
     if plot is not None:
-        sys.stderr.write(f"plot written to {plot}\n")
+        sys.stderr.write(f"charts written to {plot}\n")
 
 
-def _render_projections(proj: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def nma_cmd(
+    decision_point: Annotated[DecisionPointArg, typer.Option("--decision-point", "-d",
+                                                             help="whose randomised trials form the network")],
+    endpoint: Annotated[EndpointArg, typer.Option("--endpoint", "-e", help="pfs or os")] = EndpointArg.pfs,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="json or text")] = OutputFormat.text,
+    common: Annotated[bool, typer.Option("--common", help="common-effect instead of random-effects model")] = False,
+) -> None:
+    """Network meta-analysis of the decision point's randomised trials: graph, league table, P-scores,
+    heterogeneity, inconsistency, and the trials behind each comparison."""
+    with exit_on_error():
+        from mbcpath.kb import load_kb
+        from mbcpath.survival.network import network_report
 
-    con = Console()
-    for ep, label in (("pfs", "Progression-free survival"), ("os", "Overall survival")):
-        items = sorted((p for p in proj.projections if p.endpoint == ep), key=lambda p: p.option_rank or 10**6)
-        if not items:
-            continue
-        tab = Table(title=f"{label} (projected from trial data; trial populations, not this patient)")
-        tab.add_column("#")
-        tab.add_column("option")
-        tab.add_column("trial / arm")
-        tab.add_column("median, months (95% CI)")
-        for m in (12, 24, 36, 60):
-            tab.add_column(f"{m} mo")
-        for p in items:
-            ci = p.median_ci95
-            med = "NR" if p.median is None else f"{p.median:.1f}"
-            no_band = all(lm.lower == lm.upper for lm in p.landmarks)
-            if no_band:
-                med += " (no CI published)"
-            elif ci is not None:
-                med += f" ({'?' if ci[0] is None else f'{ci[0]:.1f}'}-{'NR' if ci[1] is None else f'{ci[1]:.1f}'})"
-            cells = [f"{lm.probability:.0%}" if no_band else f"{lm.probability:.0%} ({lm.lower:.0%}-{lm.upper:.0%})"
-                     for lm in p.landmarks]
-            tab.add_row(str(p.option_rank or ""), p.option_name or p.regimen_id, f"{p.trial} / {p.arm}", med, *cells)
-        con.print(tab)
-        for p in items:
-            con.print(f"  [bold]{p.regimen_id}[/bold] {ep.upper()}: {p.basis}; model {p.model}. "
-                      f"Assumptions: {'; '.join(p.assumptions)}.", highlight=False)
-    for d in proj.differences:
-        if d.months in (12.0, 24.0):
-            con.print(f"  {d.endpoint.upper()} at {d.months:g} months: {d.option} vs {d.reference} "
-                      f"{d.difference:+.0%} ({d.comparison})", highlight=False)
-    for s in proj.skipped:
-        con.print(f"  [yellow]skipped:[/yellow] {s}", highlight=False)
-    for n in proj.notes:
-        con.print(f"  [dim]{n}[/dim]", highlight=False)
+        rep = network_report(load_kb(), decision_point.value, endpoint.value, "common" if common else "random")
+    if fmt is OutputFormat.json:
+        sys.stdout.write(rep.model_dump_json(indent=2) + "\n")
+        return
+    from mbcpath.cli.survival_render import render_network
+
+    render_network(rep)
 
 
 def mcbs_cmd(
-    trial: Annotated[str, typer.Argument(help="trial id or alias, e.g. CLEOPATRA")],
+    trial: Annotated[str, typer.Argument(help="trial id or alias, e.g. CLEOPATRA; 'all' for every randomised "
+                                              "trial")],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="json or text")] = OutputFormat.text,
 ) -> None:
-    """Compute a trial's ESMO-MCBS v1.1 score from its KB endpoint records."""
+    """Compute ESMO-MCBS v1.1 from the KB's endpoint records (beside the published score where one exists)."""
     from mbcpath.errors import MbcpathError
 
     try:
@@ -126,34 +136,81 @@ def mcbs_cmd(
         from mbcpath.survival.mcbs import mcbs_for_trial
 
         kb = load_kb()
-        try:
-            t = kb.trial(trial)
-        except KeyError:
-            raise fail(f"trial = {trial!r}: not in the knowledge base (known: {', '.join(sorted(kb.trials))})") \
-                from None
-        result = mcbs_for_trial(t)
+        if trial.lower() == "all":
+            names = sorted(t.id for t in kb.trials.values() if t.randomized or t.esmo_mcbs)
+        else:
+            try:
+                names = [kb.trial(trial).id]
+            except KeyError:
+                raise fail(f"trial = {trial!r}: not in the knowledge base (known: "
+                           f"{', '.join(sorted(kb.trials))})") from None
+        results = []
+        for name in names:
+            try:
+                results.append(mcbs_for_trial(kb.trial(name)))
+            except MbcpathError as err:
+                if len(names) == 1:
+                    raise
+                sys.stderr.write(f"{name}: not scored ({err})\n")
     except MbcpathError as err:
         raise fail(f"error: {err}", 1) from None
     if fmt is OutputFormat.json:
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        import json
+
+        if trial.lower() == "all":
+            sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in results], indent=2) + "\n")
+        else:
+            sys.stdout.write(results[0].model_dump_json(indent=2) + "\n")
         return
+    _render_mcbs(results)
+
+
+def _render_mcbs(results: list) -> None:  # type: ignore[type-arg]
     from rich.console import Console
 
     con = Console()
-    con.print(f"[bold]{result.trial}[/bold]: ESMO-MCBS v1.1 form {result.form}, preliminary grade "
-              f"{result.preliminary}, final score [bold]{result.score}[/bold]"
-              + (f" (published {result.published_score})" if result.published_score is not None else ""),
-              highlight=False)
-    for line in result.rationale:
-        con.print(f"  {line}", highlight=False)
-    for a in result.adjustments:
-        con.print(f"  adjustment {a.name} {a.delta:+d}: {a.reason}", highlight=False)
-    if result.sources:
-        con.print(f"  sources: {', '.join(result.sources)}", highlight=False)
+    for result in results:
+        con.print(f"[bold]{result.trial}[/bold]: ESMO-MCBS v1.1 form {result.form}, preliminary grade "
+                  f"{result.preliminary}, final score [bold]{result.score}[/bold] ({result.status})", highlight=False)
+        for line in result.rationale:
+            con.print(f"  {line}", highlight=False)
+        for a in result.adjustments:
+            con.print(f"  adjustment {a.name} {a.delta:+d}: {a.reason}", highlight=False)
+        for n in result.notes:
+            con.print(f"  [yellow]{n}[/yellow]", highlight=False)
+        if result.sources:
+            con.print(f"  sources: {', '.join(result.sources)}", highlight=False)
+
+
+def build_fits_cmd(
+    out: Annotated[Path | None, typer.Option("--out", help="write here instead of the package's "
+                                                          "data/fits.json")] = None,
+    check: Annotated[bool, typer.Option("--check", help="fit again and compare with the stored file; exit 1 on "
+                                                        "any difference")] = False,
+) -> None:
+    """Fit every analysis of the KB (published summaries and bundled patient-level data) into the fits
+    artefact that projections read at run time."""
+    with exit_on_error():
+        from mbcpath.kb import load_kb
+        from mbcpath.survival import artefact
+
+        kb = load_kb()
+        if check:
+            diffs = artefact.compare_fits(artefact.load_fits(out), artefact.build_fits(kb))
+            if diffs:
+                for d in diffs[:50]:
+                    sys.stderr.write(d + "\n")
+                raise typer.Exit(1)
+            sys.stdout.write("fits artefact matches a fresh fit of the KB\n")
+            return
+        path = artefact.write_fits(kb, out)
+    sys.stdout.write(f"{path}: fits for KB {kb.release.kb_release} written\n")
 
 
 def register(app: typer.Typer, kb_app: typer.Typer) -> None:
-    """Add ``reconstruct`` and ``project`` to ``app`` and ``mcbs`` to ``kb_app``."""
+    """Add ``reconstruct``, ``project`` and ``nma`` to ``app``; ``mcbs`` and ``build-fits`` to ``kb_app``."""
     app.command("reconstruct")(reconstruct_cmd)
     app.command("project")(project_cmd)
+    app.command("nma")(nma_cmd)
     kb_app.command("mcbs")(mcbs_cmd)
+    kb_app.command("build-fits")(build_fits_cmd)

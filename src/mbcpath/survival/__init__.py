@@ -8,8 +8,16 @@ Modules (import them directly; nothing heavy is imported here):
 - :mod:`~mbcpath.survival.mcbs`: ESMO-MCBS v1.1 calculator (forms 2a, 2b, 3)
 - :mod:`~mbcpath.survival.sequence`: Monte Carlo of treatment sequences
 - :mod:`~mbcpath.survival.nma`: frequentist network meta-analysis of log hazard ratios
+- :mod:`~mbcpath.survival.summary_fit`: families fitted to published summary points (AIC/BIC)
+- :mod:`~mbcpath.survival.evidence`: analyses, follow-up windows, direct trials, subgroups, network contrasts
+- :mod:`~mbcpath.survival.comparisons`: which options share a chart (randomised, anchored, unanchored)
+- :mod:`~mbcpath.survival.network`: the KB's network meta-analyses and their report
+- :mod:`~mbcpath.survival.artefact`: fits as a checked-in artefact of the KB release
 - :mod:`~mbcpath.survival.projection`: survival projections for a recommendation's options
-- :mod:`~mbcpath.survival.plot`: Plotly figures of the projections
+- :mod:`~mbcpath.survival.service`: ``project_for(patient, kb)`` and start-up ``warm(kb)``
+- :mod:`~mbcpath.survival.sequences`: expected time on effective therapy across sequences
+- :mod:`~mbcpath.survival.chart`: chart data model (solid/dashed segments, bands) and SVG renderer
+- :mod:`~mbcpath.survival.plot`: self-contained HTML of the charts
 - :mod:`~mbcpath.survival.ipd`: bundled reconstructed trial data (kmdata, MIT)
 """
 
@@ -24,6 +32,9 @@ _LAZY = {
     "network_meta_analysis": "mbcpath.survival.nma",
     "simulate_sequence": "mbcpath.survival.sequence",
     "project_options": "mbcpath.survival.projection",
+    "project_for": "mbcpath.survival.service",
+    "network_report": "mbcpath.survival.network",
+    "sequence_report": "mbcpath.survival.sequences",
     "fit_ipd": "mbcpath.survival.fitting",
 }
 

@@ -759,3 +759,45 @@ class ProportionalHazards(Distribution):
 DISTRIBUTIONS: dict[str, type[Distribution]] = {
     c.name: c for c in (Exponential, Weibull, LogLogistic, LogNormal, Gompertz, GeneralizedGamma)
 }
+
+
+# ============================================================== many parameter vectors at once
+def _matrix_standard(cls: type[Distribution], th: FloatArray, t: FloatArray) -> FloatArray | None:
+    """S(t) for each row of ``th`` (unconstrained parameters) of a standard family, vectorised."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if cls is Exponential:
+            return np.exp(-np.exp(th[:, :1]) * t)
+        if cls is Weibull:
+            return np.exp(-((t / np.exp(th[:, 1:2])) ** np.exp(th[:, :1])))
+        if cls is LogLogistic:
+            return 1.0 / (1.0 + (t / np.exp(th[:, 1:2])) ** np.exp(th[:, :1]))
+        if cls is LogNormal:
+            from scipy.special import ndtr
+
+            z = (np.log(np.maximum(t, 1e-300)) - th[:, :1]) / np.exp(th[:, 1:2])
+            return np.where(t > 0, ndtr(-z), 1.0)
+        if cls is Gompertz:
+            a, b = th[:, :1], np.exp(th[:, 1:2])
+            small = np.abs(a) < 1e-12
+            h = np.where(small, b * t, b / np.where(small, 1.0, a) * np.expm1(a * t))
+            return np.exp(-h)
+    return None
+
+
+def survival_matrix(template: Distribution, thetas: ArrayLike, t: ArrayLike) -> FloatArray:
+    """S(t) on the grid ``t`` for every row of ``thetas`` (parameter vectors of ``template``'s family, in
+    its ``theta`` layout), vectorised for the standard families, piecewise exponentials and proportional
+    hazards; other families fall back to one distribution per row. Rows x len(t)."""
+    th = np.atleast_2d(np.asarray(thetas, dtype=np.float64))
+    tt = np.maximum(np.asarray(t, dtype=np.float64), 0.0)[None, :]
+    if isinstance(template, ProportionalHazards):
+        base = survival_matrix(template.base, th[:, :-1], tt[0])
+        return np.asarray(base ** np.exp(th[:, -1:]), dtype=np.float64)
+    if isinstance(template, PiecewiseExponential):
+        edges = np.array((0.0, *template.breaks, np.inf))
+        overlap = np.clip(np.minimum(tt[0][:, None], edges[1:][None, :]) - edges[:-1][None, :], 0.0, None)
+        return np.asarray(np.exp(-(np.exp(th) @ overlap.T)), dtype=np.float64)
+    out = _matrix_standard(type(template), th, tt)
+    if out is not None:
+        return np.asarray(out, dtype=np.float64)
+    return np.vstack([type(template).from_theta(row).survival(tt[0]) for row in th])

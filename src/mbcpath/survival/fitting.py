@@ -206,6 +206,67 @@ def _fit_pwexp(t: NDArray[np.float64], e: NDArray[np.int64], breaks: list[float]
     return PiecewiseExponential(breaks, rates.tolist()), np.diag(1.0 / d), loglik
 
 
+_Fitted = tuple[Distribution, NDArray[np.float64], float]
+
+
+def _ll_exponential(t: NDArray[np.float64], e: NDArray[np.int64]) -> _Fitted:
+    import lifelines
+
+    f = lifelines.ExponentialFitter().fit(t, e)
+    lam = float(f.params_["lambda_"])  # scale = 1/rate
+    cov = _delta_cov(f.variance_matrix_.to_numpy(), np.array([lam]), [True], signs=[-1.0])
+    return Exponential(1.0 / lam), cov, float(f.log_likelihood_)
+
+
+def _ll_weibull(t: NDArray[np.float64], e: NDArray[np.int64]) -> _Fitted:
+    import lifelines
+
+    f = lifelines.WeibullFitter().fit(t, e)
+    lam, rho = float(f.params_["lambda_"]), float(f.params_["rho_"])
+    # lifelines order (lambda_, rho_) -> our theta order (log shape, log scale)
+    v = f.variance_matrix_.loc[["rho_", "lambda_"], ["rho_", "lambda_"]].to_numpy()
+    return Weibull(shape=rho, scale=lam), _delta_cov(v, np.array([rho, lam]), [True, True]), float(f.log_likelihood_)
+
+
+def _ll_lognormal(t: NDArray[np.float64], e: NDArray[np.int64]) -> _Fitted:
+    import lifelines
+
+    f = lifelines.LogNormalFitter().fit(t, e)
+    mu, sg = float(f.params_["mu_"]), float(f.params_["sigma_"])
+    v = f.variance_matrix_.loc[["mu_", "sigma_"], ["mu_", "sigma_"]].to_numpy()
+    return LogNormal(mu, sg), _delta_cov(v, np.array([mu, sg]), [False, True]), float(f.log_likelihood_)
+
+
+def _ll_loglogistic(t: NDArray[np.float64], e: NDArray[np.int64]) -> _Fitted:
+    import lifelines
+
+    f = lifelines.LogLogisticFitter().fit(t, e)
+    al, be = float(f.params_["alpha_"]), float(f.params_["beta_"])
+    v = f.variance_matrix_.loc[["beta_", "alpha_"], ["beta_", "alpha_"]].to_numpy()
+    return LogLogistic(shape=be, scale=al), _delta_cov(v, np.array([be, al]), [True, True]), float(f.log_likelihood_)
+
+
+def _ll_gengamma(t: NDArray[np.float64], e: NDArray[np.int64]) -> _Fitted:
+    import lifelines
+
+    f = lifelines.GeneralizedGammaFitter().fit(t, e)
+    mu, lns, q = (float(f.params_[k]) for k in ("mu_", "ln_sigma_", "lambda_"))
+    cov = f.variance_matrix_.loc[["mu_", "ln_sigma_", "lambda_"], ["mu_", "ln_sigma_", "lambda_"]].to_numpy()
+    return GeneralizedGamma(mu, math.exp(lns), q), cov, float(f.log_likelihood_)
+
+
+def _ll_gompertz(t: NDArray[np.float64], e: NDArray[np.int64]) -> _Fitted:
+    start = np.array([0.01, max(e.sum() / t.sum(), 1e-6)])
+    f = _gompertz_fitter().fit(t, e, initial_point=start)
+    a, b = float(f.params_["a_"]), float(f.params_["b_"])
+    v = f.variance_matrix_.loc[["a_", "b_"], ["a_", "b_"]].to_numpy()
+    return Gompertz(shape=a, rate=b), _delta_cov(v, np.array([a, b]), [False, True]), float(f.log_likelihood_)
+
+
+_LIFELINES = {"exponential": _ll_exponential, "weibull": _ll_weibull, "lognormal": _ll_lognormal,
+              "loglogistic": _ll_loglogistic, "gengamma": _ll_gengamma, "gompertz": _ll_gompertz}
+
+
 def fit_ipd(time: ArrayLike, event: ArrayLike, family: Family | str = "weibull", *,
             breakpoints: Sequence[float] | None = None, label: str = "") -> FitResult:
     """Fit one parametric family to right-censored patient-level data by maximum likelihood.
@@ -239,58 +300,23 @@ def fit_ipd(time: ArrayLike, event: ArrayLike, family: Family | str = "weibull",
     Jackson C. flexsurv: a platform for parametric survival modeling in R.
     J Stat Softw 2016;70(8):1-33.
     """
-    import lifelines
-
     t, e = _check_ipd(time, event)
     fam = str(family)
-    try:
-        if fam == "exponential":
-            f = lifelines.ExponentialFitter().fit(t, e)
-            lam = float(f.params_["lambda_"])  # scale = 1/rate
-            dist: Distribution = Exponential(1.0 / lam)
-            cov = _delta_cov(f.variance_matrix_.to_numpy(), np.array([lam]), [True], signs=[-1.0])
-        elif fam == "weibull":
-            f = lifelines.WeibullFitter().fit(t, e)
-            lam, rho = float(f.params_["lambda_"]), float(f.params_["rho_"])
-            dist = Weibull(shape=rho, scale=lam)
-            # lifelines order (lambda_, rho_) -> our theta order (log shape, log scale)
-            v = f.variance_matrix_.loc[["rho_", "lambda_"], ["rho_", "lambda_"]].to_numpy()
-            cov = _delta_cov(v, np.array([rho, lam]), [True, True])
-        elif fam == "lognormal":
-            f = lifelines.LogNormalFitter().fit(t, e)
-            mu, sg = float(f.params_["mu_"]), float(f.params_["sigma_"])
-            dist = LogNormal(mu, sg)
-            v = f.variance_matrix_.loc[["mu_", "sigma_"], ["mu_", "sigma_"]].to_numpy()
-            cov = _delta_cov(v, np.array([mu, sg]), [False, True])
-        elif fam == "loglogistic":
-            f = lifelines.LogLogisticFitter().fit(t, e)
-            al, be = float(f.params_["alpha_"]), float(f.params_["beta_"])
-            dist = LogLogistic(shape=be, scale=al)
-            v = f.variance_matrix_.loc[["beta_", "alpha_"], ["beta_", "alpha_"]].to_numpy()
-            cov = _delta_cov(v, np.array([be, al]), [True, True])
-        elif fam == "gengamma":
-            f = lifelines.GeneralizedGammaFitter().fit(t, e)
-            mu, lns, q = (float(f.params_[k]) for k in ("mu_", "ln_sigma_", "lambda_"))
-            dist = GeneralizedGamma(mu, math.exp(lns), q)
-            cov = f.variance_matrix_.loc[["mu_", "ln_sigma_", "lambda_"], ["mu_", "ln_sigma_", "lambda_"]].to_numpy()
-        elif fam == "gompertz":
-            start = np.array([0.01, max(e.sum() / t.sum(), 1e-6)])
-            f = _gompertz_fitter().fit(t, e, initial_point=start)
-            a, b = float(f.params_["a_"]), float(f.params_["b_"])
-            dist = Gompertz(shape=a, rate=b)
-            v = f.variance_matrix_.loc[["a_", "b_"], ["a_", "b_"]].to_numpy()
-            cov = _delta_cov(v, np.array([a, b]), [False, True])
-        elif fam == "pwexp":
-            if breakpoints is None or len(breakpoints) == 0:
-                raise ModelError("breakpoints = None: the piecewise-exponential family needs interior cut points")
-            dist, cov, loglik_pw = _fit_pwexp(t, e, [float(b) for b in breakpoints])
-        else:
-            raise ModelError(f"family = {family!r}: must be one of {', '.join((*FAMILIES, 'pwexp'))}")
-    except ModelError:
-        raise
-    except Exception as err:  # lifelines convergence problems
-        raise ModelError(f"family = {fam!r}: maximum-likelihood fit failed ({type(err).__name__}: {err})") from None
-    loglik = loglik_pw if fam == "pwexp" else float(f.log_likelihood_)
+    dist: Distribution
+    if fam == "pwexp":
+        if breakpoints is None or len(breakpoints) == 0:
+            raise ModelError("breakpoints = None: the piecewise-exponential family needs interior cut points")
+        dist, cov, loglik = _fit_pwexp(t, e, [float(b) for b in breakpoints])
+    elif fam in _LIFELINES:
+        try:
+            dist, cov, loglik = _LIFELINES[fam](t, e)
+        except ModelError:
+            raise
+        except Exception as err:  # lifelines convergence problems
+            raise ModelError(f"family = {fam!r}: maximum-likelihood fit failed ({type(err).__name__}: {err})") \
+                from None
+    else:
+        raise ModelError(f"family = {family!r}: must be one of {', '.join((*FAMILIES, 'pwexp'))}")
     p = int(dist.theta.size)
     return FitResult(
         dist=dist, family=fam, theta=dist.theta, cov=np.asarray(cov, dtype=np.float64), loglik=loglik,
@@ -389,6 +415,38 @@ def from_median(median: float, ci95: tuple[float, float] | None = None, *, famil
                      assumptions=assumptions)
 
 
+def _landmark_exponential(t: NDArray[np.float64], y: NDArray[np.float64], x: NDArray[np.float64],
+                          var_y: NDArray[np.float64] | None) -> tuple[Distribution, NDArray[np.float64] | None]:
+    """-log S = rate t, so log rate = y - x: a weighted mean (by 1/var, else by t)."""
+    w = 1.0 / var_y if var_y is not None else t
+    log_rate = float(np.sum(w * (y - x)) / np.sum(w))
+    cov = np.array([[1.0 / np.sum(1.0 / var_y)]]) if var_y is not None else None
+    return Exponential(math.exp(log_rate)), cov
+
+
+def _landmark_weibull(t: NDArray[np.float64], s: NDArray[np.float64], y: NDArray[np.float64],
+                      x: NDArray[np.float64], var_y: NDArray[np.float64] | None
+                      ) -> tuple[Distribution, NDArray[np.float64] | None]:
+    """Weighted least squares of y = shape x - shape log(scale); covariance to (log shape, log scale)."""
+    w = 1.0 / var_y if var_y is not None else np.ones_like(y)
+    xm = np.sum(w * x) / np.sum(w)
+    ym = np.sum(w * y) / np.sum(w)
+    sxx = np.sum(w * (x - xm) ** 2)
+    if sxx <= 0:
+        raise ModelError(f"times = {t.tolist()}: a Weibull fit needs landmarks at two different times")
+    shape = float(np.sum(w * (x - xm) * (y - ym)) / sxx)
+    if shape <= 0:
+        raise ModelError(f"survival = {s.tolist()}: the landmarks imply a non-positive Weibull shape")
+    intercept = ym - shape * xm
+    cov = None
+    if var_y is not None:
+        xtwx = np.array([[np.sum(w * x * x), np.sum(w * x)], [np.sum(w * x), np.sum(w)]])
+        cov_bi = np.linalg.inv(xtwx)  # order (slope, intercept)
+        jac = np.array([[1 / shape, 0.0], [intercept / shape**2, -1 / shape]])
+        cov = jac @ cov_bi @ jac.T
+    return Weibull(shape, math.exp(-intercept / shape)), cov
+
+
 def from_landmarks(times: Sequence[float], survival: Sequence[float], *, family: str = "weibull",
                    n_at_risk: int | None = None, label: str = "") -> FitResult:
     """A Weibull (or exponential) curve through published landmark survival rates.
@@ -430,41 +488,17 @@ def from_landmarks(times: Sequence[float], survival: Sequence[float], *, family:
         if n_at_risk <= 0:
             raise ModelError(f"n_at_risk = {n_at_risk!r}: must be a positive number of patients")
         var_y = (1 - s) / (n_at_risk * s * np.log(s) ** 2)
+    if family not in ("exponential", "weibull"):
+        raise ModelError(f"family = {family!r}: landmark fits can be 'exponential' or 'weibull'")
     if family == "exponential" or t.size == 1:
-        # -log S = rate t  ->  log rate = y - x; weighted mean
-        w = 1.0 / var_y if var_y is not None else t
-        log_rate = float(np.sum(w * (y - x)) / np.sum(w))
-        dist: Distribution = Exponential(math.exp(log_rate))
-        cov = np.array([[1.0 / np.sum(1.0 / var_y)]]) if var_y is not None else None
+        dist, cov = _landmark_exponential(t, y, x, var_y)
         fam = "exponential"
-        if family == "weibull":
-            fam_note = "one landmark: exponential (a Weibull shape needs two)"
-        else:
-            fam_note = "constant hazard through the landmarks"
-    elif family == "weibull":
-        w = 1.0 / var_y if var_y is not None else np.ones_like(y)
-        xm = np.sum(w * x) / np.sum(w)
-        ym = np.sum(w * y) / np.sum(w)
-        sxx = np.sum(w * (x - xm) ** 2)
-        if sxx <= 0:
-            raise ModelError(f"times = {t.tolist()}: a Weibull fit needs landmarks at two different times")
-        shape = float(np.sum(w * (x - xm) * (y - ym)) / sxx)
-        if shape <= 0:
-            raise ModelError(f"survival = {s.tolist()}: the landmarks imply a non-positive Weibull shape")
-        intercept = ym - shape * xm  # y = shape*x - shape*log(scale)
-        dist = Weibull(shape, math.exp(-intercept / shape))
-        cov = None
-        if var_y is not None:
-            # cov of (slope, intercept) from weighted LS, then to (log shape, log scale)
-            xtwx = np.array([[np.sum(w * x * x), np.sum(w * x)], [np.sum(w * x), np.sum(w)]])
-            cov_bi = np.linalg.inv(xtwx)  # order (slope, intercept)
-            # log shape = log(slope); log scale = -intercept/slope
-            jac = np.array([[1 / shape, 0.0], [intercept / shape**2, -1 / shape]])
-            cov = jac @ cov_bi @ jac.T
+        fam_note = ("one landmark: exponential (a Weibull shape needs two)" if family == "weibull"
+                    else "constant hazard through the landmarks")
+    else:
+        dist, cov = _landmark_weibull(t, s, y, x, var_y)
         fam = "weibull"
         fam_note = "Weibull through the landmarks (log(-log S) linear in log t)"
-    else:
-        raise ModelError(f"family = {family!r}: landmark fits can be 'exponential' or 'weibull'")
     return FitResult(dist=dist, family=fam, theta=dist.theta, cov=cov,
                      basis=f"{fam} through landmark rates at {t.tolist()}{' - ' + label if label else ''}",
                      assumptions=[fam_note] + ([] if var_y is not None else ["no n at risk: no uncertainty"]))

@@ -112,6 +112,8 @@ class McbsResult(BaseModel):
     inputs: dict[str, Any] = Field(default_factory=dict)
     trial: str | None = None
     published_score: int | None = None
+    status: str = Field("", description="'published scorecard ...' or 'computed, no published scorecard'")
+    notes: list[str] = Field(default_factory=list, description="what the computation could not judge")
     sources: list[str] = Field(default_factory=list)
 
 
@@ -239,6 +241,18 @@ def score_form_2b(control_median: float, experimental_median: float, hr_lower: f
                    {"control_median": c, "experimental_median": e, "gain": gain, "hr_lower": h})
 
 
+def _form3_orr_grade(r: float, d: float | None) -> int:
+    """Form 3 grade from the ORR (percent) and the median duration of response (months)."""
+    dor = d if d is not None else -1.0
+    if r >= 60 or (r >= 20 and dor >= 9):
+        return 3
+    if r >= 40 or (r >= 20 and dor >= 6):
+        return 2
+    if r >= 20 or (r >= 10 and dor >= 6):
+        return 1
+    return 0
+
+
 def score_form_3(*, orr: float | None = None, dor: float | None = None, pfs: float | None = None,
                  adjustments: Sequence[Adjustment] = ()) -> McbsResult:
     """ESMO-MCBS v1.1 form 3 (single-arm studies in orphan diseases / high unmet need).
@@ -269,18 +283,7 @@ def score_form_3(*, orr: float | None = None, dor: float | None = None, pfs: flo
         if r > 100:
             raise ModelError(f"orr = {orr!r}: a response rate is a percentage in [0, 100]")
         d = _num("dor", dor) if dor is not None else None
-        if r >= 60:
-            g = 3
-        elif r >= 20 and d is not None and d >= 9:
-            g = 3
-        elif r >= 40:
-            g = 2
-        elif r >= 20 and d is not None and d >= 6:
-            g = 2
-        elif r >= 20 or (r >= 10 and d is not None and d >= 6):
-            g = 1
-        else:
-            g = 0
+        g = _form3_orr_grade(r, d)
         grades.append((g, f"ORR {r:g}%{f', DoR {d:g} months' if d is not None else ''} -> grade {g}"))
     best = max(g for g, _ in grades)
     if best < 1:
@@ -334,6 +337,55 @@ def _pick(trial: Any, endpoint: str, sources: Sequence[str], need_hr: bool) -> A
                                      _TYPE_ORDER.get(e.analysis_type, 9)))
 
 
+def _form_of(trial: Any, pub: Any, sources: Sequence[str]) -> str:
+    form: str | None = pub.form if pub else None
+    if form == "2c":
+        raise ModelError(f"trial {trial.id}: esmo_mcbs.form = '2c' is not implemented (forms 2a, 2b, 3 only)")
+    if form is not None:
+        return form
+    if not trial.randomized or len(trial.arms) < 2:
+        return "3"
+    os_rec = _pick(trial, "os", sources, need_hr=True)
+    return "2a" if os_rec is not None and os_rec.hr_ci95[1] < 1 else "2b"
+
+
+def _score_randomised(trial: Any, form: str, sources: Sequence[str], adjustments: Sequence[Adjustment]
+                      ) -> McbsResult:
+    ep = "os" if form == "2a" else "pfs"
+    rec = _pick(trial, ep, sources, need_hr=True)
+    if rec is None:
+        raise ModelError(f"trial {trial.id}: no {ep.upper()} record with both medians and an HR 95% CI; "
+                         f"form {form} cannot be scored")
+    exp_arm, ctrl_arm = rec.arms[0], rec.arms[1]
+    scorer = score_form_2a if form == "2a" else score_form_2b
+    result = scorer(float(rec.medians[ctrl_arm]), float(rec.medians[exp_arm]), float(rec.hr_ci95[0]),
+                    adjustments=adjustments)
+    result.sources = list(rec.sources)
+    result.rationale.append(f"{ep.upper()} record: {rec.analysis}")
+    return result
+
+
+def _first_value(d: dict[str, Any]) -> float | None:
+    return next((float(v) for v in d.values() if isinstance(v, int | float)), None)
+
+
+def _score_single_arm(trial: Any, sources: Sequence[str], adjustments: Sequence[Adjustment]) -> McbsResult:
+    def single(ep: str) -> Any | None:
+        recs = [e for e in trial.endpoints if e.endpoint == ep and not e.population
+                and e.analysis_type not in ("subgroup", "pooled")]
+        if not recs:
+            return None
+        return min(recs, key=lambda e: (not set(e.sources) & set(sources), not e.engine_uses,
+                                        _TYPE_ORDER.get(e.analysis_type, 9)))
+
+    orr_rec, dor_rec, pfs_rec = single("orr"), single("dor"), single("pfs")
+    result = score_form_3(orr=_first_value(orr_rec.rates) if orr_rec else None,
+                          dor=_first_value(dor_rec.medians) if dor_rec else None,
+                          pfs=_first_value(pfs_rec.medians) if pfs_rec else None, adjustments=adjustments)
+    result.sources = sorted({s for r in (orr_rec, dor_rec, pfs_rec) if r for s in r.sources})
+    return result
+
+
 def mcbs_for_trial(trial: Any) -> McbsResult:
     """Compute a trial's ESMO-MCBS v1.1 score from its KB endpoint records.
 
@@ -358,50 +410,33 @@ def mcbs_for_trial(trial: Any) -> McbsResult:
     pub = trial.esmo_mcbs
     sources = list(pub.sources) if pub else []
     adjustments = parse_published_adjustments(pub.adjustments, pub.scorecard) if pub else []
-    form: str | None = pub.form if pub else None
-    if form == "2c":
-        raise ModelError(f"trial {trial.id}: esmo_mcbs.form = '2c' is not implemented (forms 2a, 2b, 3 only)")
-    if form is None:
-        if not trial.randomized or len(trial.arms) < 2:
-            form = "3"
-        else:
-            os_rec = _pick(trial, "os", sources, need_hr=True)
-            form = "2a" if os_rec is not None and os_rec.hr_ci95[1] < 1 else "2b"
+    form = _form_of(trial, pub, sources)
     if form in ("2a", "2b"):
-        ep = "os" if form == "2a" else "pfs"
-        rec = _pick(trial, ep, sources, need_hr=True)
-        if rec is None:
-            raise ModelError(f"trial {trial.id}: no {ep.upper()} record with both medians and an HR 95% CI; "
-                             f"form {form} cannot be scored")
-        exp_arm, ctrl_arm = rec.arms[0], rec.arms[1]
-        scorer = score_form_2a if form == "2a" else score_form_2b
-        result = scorer(float(rec.medians[ctrl_arm]), float(rec.medians[exp_arm]), float(rec.hr_ci95[0]),
-                        adjustments=adjustments)
-        result.sources = list(rec.sources)
-        result.rationale.append(f"{ep.upper()} record: {rec.analysis}")
+        result = _score_randomised(trial, form, sources, adjustments)
     else:
-        def single(ep: str) -> Any | None:
-            recs = [e for e in trial.endpoints if e.endpoint == ep and not e.population
-                    and e.analysis_type not in ("subgroup", "pooled")]
-            if not recs:
-                return None
-            return min(recs, key=lambda e: (not set(e.sources) & set(sources), not e.engine_uses,
-                                            _TYPE_ORDER.get(e.analysis_type, 9)))
-
-        def first_value(d: dict[str, Any]) -> float | None:
-            for v in d.values():
-                if isinstance(v, int | float):
-                    return float(v)
-            return None
-
-        orr_rec, dor_rec, pfs_rec = single("orr"), single("dor"), single("pfs")
-        orr = first_value(orr_rec.rates) if orr_rec else None
-        dor = first_value(dor_rec.medians) if dor_rec else None
-        pfs = first_value(pfs_rec.medians) if pfs_rec else None
-        result = score_form_3(orr=orr, dor=dor, pfs=pfs, adjustments=adjustments)
-        result.sources = sorted({s for r in (orr_rec, dor_rec, pfs_rec) if r for s in r.sources})
+        result = _score_single_arm(trial, sources, adjustments)
     result.trial = trial.id
     result.published_score = pub.score if pub else None
     if pub and pub.preliminary is not None and pub.preliminary != result.preliminary:
         result.rationale.append(f"note: the scorecard's preliminary grade is {pub.preliminary}")
+    if pub:
+        result.status = f"published scorecard{f' {pub.scorecard}' if pub.scorecard else ''}: score {pub.score}"
+    else:
+        result.status = "computed, no published scorecard"
+        result.notes = _unjudged(trial, result.form)
     return result
+
+
+def _unjudged(trial: Any, form: str) -> list[str]:
+    """What a computed score without a scorecard leaves open: the toxicity and quality-of-life adjustments."""
+    notes = ["no published ESMO-MCBS scorecard: the preliminary grade is computed from the KB's numbers and no "
+             "adjustment is applied (toxicity, quality of life and long-term benefit need the evaluators' judgement)"]
+    for tox in trial.toxicities:
+        if tox.grade in (">=3", "3") and "adverse event" in tox.event.lower() and len(tox.rates) >= 2:
+            rates = " vs ".join(f"{v:g}% ({a})" for a, v in tox.rates.items())
+            notes.append(f"grade {tox.grade} {tox.event.lower()}: {rates}; if the excess is significant and impairs "
+                         "daily well-being, v1.1 downgrades by 1")
+    if form == "2b":
+        notes.append("form 2b: without a quality-of-life benefit, a PFS-only gain may be downgraded by 1 "
+                     "(quality-of-life results are not in the KB)")
+    return notes

@@ -221,6 +221,158 @@ def _walk(k0: int, k1: int, first: bool, n_start: int, s: NDArray[np.float64], c
     return last
 
 
+@dataclass
+class _Guyot:
+    """The state of one reconstruction: clicks, interval bounds and the per-click counts being built."""
+
+    t: NDArray[np.float64]
+    s: NDArray[np.float64]
+    tr: NDArray[np.float64]
+    nr: NDArray[np.int64]
+    lower: NDArray[np.int64]
+    upper: NDArray[np.int64]
+    notes: list[str]
+    d: NDArray[np.int64] = field(init=False)
+    cen: NDArray[np.int64] = field(init=False)
+    km: NDArray[np.float64] = field(init=False)
+    nhat: NDArray[np.float64] = field(init=False)
+    nc_int: NDArray[np.int64] = field(init=False)
+    last: int = 0
+
+    def __post_init__(self) -> None:
+        nt = self.t.size
+        self.d = np.zeros(nt, dtype=np.int64)
+        self.cen = np.zeros(nt, dtype=np.int64)
+        self.km = np.ones(nt, dtype=np.float64)
+        self.nhat = np.zeros(nt + 1, dtype=np.float64)
+        self.nc_int = np.zeros(self.tr.size, dtype=np.int64)
+
+    @property
+    def m(self) -> int:
+        return int(self.tr.size)
+
+    def interval(self, i: int) -> None:
+        """Censoring in interval i (not the last) adjusted until the next number at risk is met."""
+        t, s, nr = self.t, self.s, self.nr
+        lo, hi, nxt = int(self.lower[i]), int(self.upper[i]), int(self.lower[i + 1])
+        s_lo = s[lo] if s[lo] > 0 else 1e-12
+        nc = math.floor(nr[i] * s[nxt] / s_lo - nr[i + 1] + 0.5)
+        edges = t[lo:nxt + 1]
+        start_last = self.last
+        for _ in range(_MAX_ITER):
+            nc = max(nc, 0)
+            self.cen[lo:hi + 1] = _spread(t[lo], t[nxt], nc, edges, hi - lo + 1)
+            self.last = _walk(lo, hi, i == 0, int(nr[i]), s, self.cen, self.d, self.km, self.nhat, start_last)
+            gap = int(self.nhat[nxt] - nr[i + 1])
+            new_nc = max(nc + gap, 0)
+            if gap == 0 or (gap < 0 and nc == 0) or new_nc == nc:
+                break
+            nc = new_nc
+        self.nc_int[i] = int(self.cen[lo:hi + 1].sum())
+        self._reconcile(i, nxt)
+
+    def _reconcile(self, i: int, nxt: int) -> None:
+        got, want = int(self.nhat[nxt]), int(self.nr[i + 1])
+        if got < want:
+            self.notes.append(f"number at risk {want} at time {self.tr[i + 1]:g} not reachable; {got} used")
+            self.nr[i + 1] = got
+        elif got > want:
+            self.notes.append(f"number at risk {want} at time {self.tr[i + 1]:g} not matched ({got} reconstructed)")
+
+    def _last_censoring(self) -> int:
+        """Censorings in the last interval at the average rate of the earlier intervals."""
+        m, t = self.m, self.t
+        if m == 1:
+            return 0
+        lo, hi = int(self.lower[m - 1]), int(self.upper[m - 1])
+        span_before = t[int(self.upper[m - 2])] - t[int(self.lower[0])]
+        rate_nc = self.nc_int[: m - 1].sum() * (t[hi] - t[lo]) / span_before if span_before > 0 else 0.0
+        return min(math.floor(rate_nc + 0.5), int(self.nr[m - 1]))
+
+    def _run_last(self, nc: int, start_last: int) -> None:
+        m = self.m
+        lo, hi = int(self.lower[m - 1]), int(self.upper[m - 1])
+        self.cen[lo:hi + 1] = 0
+        if nc > 0 and hi > lo:
+            self.cen[lo:hi] = _spread(self.t[lo], self.t[hi], nc, self.t[lo:hi + 1], hi - lo)
+        self.last = _walk(lo, hi, m == 1, int(self.nr[m - 1]), self.s, self.cen, self.d, self.km, self.nhat,
+                          start_last)
+
+    def last_interval(self, total_events: int | None) -> None:
+        """The last interval; with the reported total events, its censoring is adjusted to match them."""
+        start_last = self.last
+        nc = self._last_censoring()
+        self._run_last(nc, start_last)
+        if total_events is None:
+            return
+        lo, hi = int(self.lower[self.m - 1]), int(self.upper[self.m - 1])
+        before = int(self.d[:lo].sum())
+        if before >= total_events:
+            self.d[lo:hi + 1] = 0
+            self.cen[lo:hi + 1] = 0
+            self.km[lo:hi + 1] = self.km[start_last]
+            if before > total_events:
+                self.notes.append(f"{before} events reconstructed before the last interval exceed the reported "
+                                  f"{total_events}")
+            return
+        for _ in range(_MAX_ITER):
+            diff = int(self.d.sum()) - total_events
+            new_nc = min(max(nc + diff, 0), int(self.nr[self.m - 1]))
+            if diff == 0 or new_nc == nc:
+                break
+            nc = new_nc
+            self._run_last(nc, start_last)
+        if int(self.d.sum()) != total_events:
+            self.notes.append(f"total events {int(self.d.sum())} could not be matched to the reported {total_events}")
+
+    def result(self, n0: int) -> Reconstruction:
+        """Pseudo-IPD: events at clicks, censorings at midpoints, the rest censored at the last click."""
+        t, d, cen, m = self.t, self.d, self.cen, self.m
+        ev_int = np.array([int(d[self.lower[i]:self.upper[i] + 1].sum()) for i in range(m)], dtype=np.int64)
+        ce_int = np.array([int(cen[self.lower[i]:self.upper[i] + 1].sum()) for i in range(m)], dtype=np.int64)
+        mid = np.append((t[:-1] + t[1:]) / 2, t[-1])
+        times = [np.repeat(t, d), np.repeat(mid, cen)]
+        events = [np.ones(int(d.sum()), dtype=np.int64), np.zeros(int(cen.sum()), dtype=np.int64)]
+        rest = n0 - int(d.sum()) - int(cen.sum())
+        if rest > 0:
+            times.append(np.full(rest, t[-1]))
+            events.append(np.zeros(rest, dtype=np.int64))
+        elif rest < 0:
+            self.notes.append(f"{-rest} more patients reconstructed than the {n0} at time 0")
+        time_out = np.concatenate(times)
+        event_out = np.concatenate(events)
+        order = np.lexsort((1 - event_out, time_out))
+        return Reconstruction(time=time_out[order], event=event_out[order], click_time=t, click_survival=self.s,
+                              km=self.km, nar_time=self.tr, n_risk_used=self.nr, events_per_interval=ev_int,
+                              censored_per_interval=ce_int, notes=self.notes)
+
+
+def _intervals(t: NDArray[np.float64], tr: NDArray[np.float64], nr_in: NDArray[np.float64], notes: list[str],
+               where: str) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Interval bounds (0-based): lower = first click >= t_risk, upper = last click < next t_risk; intervals
+    without a click are dropped."""
+    nt = t.size
+    lower = np.searchsorted(t, tr, side="left")
+    upper = np.append(lower[1:] - 1, nt - 1)
+    keep = (lower <= upper) & (lower < nt)
+    if not keep.all():
+        notes.append(f"numbers at risk at {tr[~keep].tolist()} dropped: no digitised point in their interval")
+    tr, nr = tr[keep], nr_in[keep].astype(np.int64)
+    lower, upper = lower[keep], np.append(lower[keep][1:] - 1, nt - 1)
+    if tr.size == 0 or lower[0] != 0:
+        raise ModelError(f"{where}: no digitised point at or after time 0 in the first numbers-at-risk interval")
+    return tr, nr, lower, upper
+
+
+def _check_total(total_events: int | None, n0: float) -> int | None:
+    if total_events is None:
+        return None
+    if int(total_events) != total_events or total_events < 0 or total_events > n0:
+        raise ModelError(f"total_events = {total_events!r}: must be a whole number between 0 and the "
+                         f"{int(n0)} patients at time 0")
+    return int(total_events)
+
+
 def reconstruct(click_time: ArrayLike, click_survival: ArrayLike, nar_time: ArrayLike,
                 n_at_risk: ArrayLike, total_events: int | None = None, *, where: str = "curve") -> Reconstruction:
     """Reconstruct pseudo-IPD from digitised KM clicks and numbers at risk (Guyot 2012).
@@ -256,128 +408,19 @@ def reconstruct(click_time: ArrayLike, click_survival: ArrayLike, nar_time: Arra
     """
     t_in = np.asarray(click_time, dtype=np.float64).ravel()
     s_in = np.asarray(click_survival, dtype=np.float64).ravel()
-    tr = np.asarray(nar_time, dtype=np.float64).ravel()
+    tr_in = np.asarray(nar_time, dtype=np.float64).ravel()
     nr_in = np.asarray(n_at_risk, dtype=np.float64).ravel()
     _validate_curve(t_in, s_in, where)
-    _validate_nar(tr, nr_in, f"{where} numbers at risk")
-    if total_events is not None:
-        if int(total_events) != total_events or total_events < 0 or total_events > nr_in[0]:
-            raise ModelError(f"total_events = {total_events!r}: must be a whole number between 0 and the "
-                             f"{int(nr_in[0])} patients at time 0")
-        total_events = int(total_events)
+    _validate_nar(tr_in, nr_in, f"{where} numbers at risk")
+    total = _check_total(total_events, nr_in[0])
     notes: list[str] = []
     t, s = _preprocess(t_in, s_in, notes)
-    nt = t.size
-
-    # interval bounds (0-based): lower = first click >= t_risk, upper = last click < next t_risk
-    lower = np.searchsorted(t, tr, side="left")
-    upper = np.append(lower[1:] - 1, nt - 1)
-    keep = lower <= upper
-    keep &= lower < nt
-    if not keep.all():
-        dropped = tr[~keep]
-        notes.append(f"numbers at risk at {dropped.tolist()} dropped: no digitised point in their interval")
-    tr, nr = tr[keep], nr_in[keep].astype(np.int64)
-    lower, upper = lower[keep], np.append(lower[keep][1:] - 1, nt - 1)
-    if tr.size == 0 or lower[0] != 0:
-        raise ModelError(f"{where}: no digitised point at or after time 0 in the first numbers-at-risk interval")
-    m = tr.size
-
-    d = np.zeros(nt, dtype=np.int64)
-    cen = np.zeros(nt, dtype=np.int64)
-    km = np.ones(nt, dtype=np.float64)
-    nhat = np.zeros(nt + 1, dtype=np.float64)
-    nc_int = np.zeros(m, dtype=np.int64)
-    last = 0
-
-    for i in range(m - 1):
-        lo, hi, nxt = int(lower[i]), int(upper[i]), int(lower[i + 1])
-        s_lo = s[lo] if s[lo] > 0 else 1e-12
-        nc = math.floor(nr[i] * s[nxt] / s_lo - nr[i + 1] + 0.5)
-        edges = t[lo:nxt + 1]
-        start_last = last
-        for _ in range(_MAX_ITER):
-            if nc <= 0:
-                nc = 0
-            cen[lo:hi + 1] = _spread(t[lo], t[nxt], nc, edges, hi - lo + 1)
-            last = _walk(lo, hi, i == 0, int(nr[i]), s, cen, d, km, nhat, start_last)
-            gap = int(nhat[nxt] - nr[i + 1])
-            if gap == 0 or (gap < 0 and nc == 0):
-                break
-            new_nc = max(nc + gap, 0)
-            if new_nc == nc:
-                break
-            nc = new_nc
-        nc_int[i] = int(cen[lo:hi + 1].sum())
-        if nhat[nxt] < nr[i + 1]:
-            notes.append(f"number at risk {int(nr[i + 1])} at time {tr[i + 1]:g} not reachable; "
-                         f"{int(nhat[nxt])} used")
-            nr[i + 1] = int(nhat[nxt])
-        elif nhat[nxt] > nr[i + 1]:
-            notes.append(f"number at risk {int(nr[i + 1])} at time {tr[i + 1]:g} not matched "
-                         f"({int(nhat[nxt])} reconstructed)")
-
-    # last interval
-    lo, hi = int(lower[m - 1]), int(upper[m - 1])
-    if m == 1:
-        nc = 0
-    else:
-        span_before = t[int(upper[m - 2])] - t[int(lower[0])]
-        rate_nc = nc_int[: m - 1].sum() * (t[hi] - t[lo]) / span_before if span_before > 0 else 0.0
-        nc = min(math.floor(rate_nc + 0.5), int(nr[m - 1]))
-    edges_last = t[lo:hi + 1]
-    start_last = last
-
-    def run_last(nc_: int) -> int:
-        cen[lo:hi + 1] = 0
-        if nc_ > 0 and hi > lo:
-            cen[lo:hi] = _spread(t[lo], t[hi], nc_, edges_last, hi - lo)
-        return _walk(lo, hi, m == 1, int(nr[m - 1]), s, cen, d, km, nhat, start_last)
-
-    last = run_last(nc)
-    if total_events is not None:
-        before = int(d[:lo].sum())
-        if before >= total_events:
-            d[lo:hi + 1] = 0
-            cen[lo:hi + 1] = 0
-            km[lo:hi + 1] = km[start_last]
-            if before > total_events:
-                notes.append(f"{before} events reconstructed before the last interval exceed the reported "
-                             f"{total_events}")
-        else:
-            for _ in range(_MAX_ITER):
-                diff = int(d.sum()) - total_events
-                if diff == 0:
-                    break
-                new_nc = min(max(nc + diff, 0), int(nr[m - 1]))
-                if new_nc == nc:
-                    break
-                nc = new_nc
-                last = run_last(nc)
-            if int(d.sum()) != total_events:
-                notes.append(f"total events {int(d.sum())} could not be matched to the reported {total_events}")
-
-    # per-interval summaries
-    ev_int = np.array([int(d[lower[i]:upper[i] + 1].sum()) for i in range(m)], dtype=np.int64)
-    ce_int = np.array([int(cen[lower[i]:upper[i] + 1].sum()) for i in range(m)], dtype=np.int64)
-
-    # IPD
-    n0 = int(nr_in[0])
-    mid = np.append((t[:-1] + t[1:]) / 2, t[-1])
-    times = [np.repeat(t, d), np.repeat(mid, cen)]
-    events = [np.ones(int(d.sum()), dtype=np.int64), np.zeros(int(cen.sum()), dtype=np.int64)]
-    rest = n0 - int(d.sum()) - int(cen.sum())
-    if rest > 0:
-        times.append(np.full(rest, t[-1]))
-        events.append(np.zeros(rest, dtype=np.int64))
-    elif rest < 0:
-        notes.append(f"{-rest} more patients reconstructed than the {n0} at time 0")
-    time_out = np.concatenate(times)
-    event_out = np.concatenate(events)
-    order = np.lexsort((1 - event_out, time_out))
-    return Reconstruction(time=time_out[order], event=event_out[order], click_time=t, click_survival=s, km=km,
-                          nar_time=tr, n_risk_used=nr, events_per_interval=ev_int, censored_per_interval=ce_int,
-                          notes=notes)
+    tr, nr, lower, upper = _intervals(t, tr_in, nr_in, notes, where)
+    g = _Guyot(t=t, s=s, tr=tr, nr=nr, lower=lower, upper=upper, notes=notes)
+    for i in range(g.m - 1):
+        g.interval(i)
+    g.last_interval(total)
+    return g.result(int(nr_in[0]))
 
 
 # -------------------------------------------------------------------- CSV I/O

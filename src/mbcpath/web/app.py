@@ -31,6 +31,7 @@ from mbcpath.web.routers import (
     docs,
     health,
     kb,
+    nma,
     pages,
     patient_ui,
     projections,
@@ -101,14 +102,32 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from mbcpath.kb import load_kb
 
     try:  # warm the cache so the first request is fast; a broken KB answers 503 per request
-        load_kb(app.state.settings.kb_path)
+        kb_obj = load_kb(app.state.settings.kb_path)
     except MbcpathError as err:
         log.warning("knowledge base did not load at start-up: %s", str(err)[:300])
+    else:
+        _warm_projections(kb_obj)
     # The KB and the imported modules live as long as the process: move them out of the
     # cyclic collector's generations so its full collections stay short (tail latency).
     gc.collect()
     gc.freeze()
     yield
+
+
+def _warm_projections(kb_obj: Any) -> None:
+    """Rebuild the survival fits and networks now, so that no request waits on them."""
+    try:
+        from mbcpath.survival.service import warm
+    except ImportError:
+        return  # the survival extra is not installed: projections answer 503
+    try:
+        done = warm(kb_obj)
+    except MbcpathError as err:
+        log.warning("projections could not be prepared at start-up: %s", str(err)[:300])
+        return
+    if done["stale_fits"]:
+        log.warning("fits artefact out of date for %d analyses (fitted at start-up); run `mbcpath kb build-fits`",
+                    len(done["stale_fits"]))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -126,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     for module in (health, recommendations, projections, trials, regimens, kb, schema):
         api.include_router(module.router)
+    api.include_router(nma.api_router)
     app.include_router(api)
     app.include_router(health.router, include_in_schema=False)  # unversioned /healthz for probes
     app.include_router(cds_hooks.router)  # CDS Hooks 2.0.1 (mbcpath.interop.cds)
@@ -142,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             headers={"cache-control": "public, max-age=86400"})
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (pages, patient_ui, trials_ui):
+    for module in (pages, patient_ui, trials_ui, nma):
         app.include_router(module.router, include_in_schema=False)
     if settings.docs:
         app.include_router(docs.router, include_in_schema=False)

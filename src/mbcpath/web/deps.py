@@ -66,14 +66,15 @@ EngineDep = Annotated[Recommender, Depends(get_engine)]
 
 
 def load_projector() -> Projector:
-    """``mbcpath.survival.projection.project_options``, imported on first use."""
+    """``mbcpath.survival.service.project_recommendation`` (thread-safe; fits come from the checked-in
+    artefact, prepared at start-up), imported on first use."""
     try:
-        from mbcpath.survival.projection import project_options
+        from mbcpath.survival.service import project_recommendation
     except ImportError as err:
         raise FeatureUnavailable(
             "projections", f"survival projections are not available ({err}); "
             "install them with: pip install 'mbcpath[survival]'") from None
-    return project_options  # type: ignore[no-any-return]
+    return project_recommendation
 
 
 async def get_projector() -> Projector:

@@ -263,4 +263,4 @@ def recommend_for(data: Any, kb: KnowledgeBase, engine: Any) -> tuple[Any, Any]:
 def project_for(data: Any, kb: KnowledgeBase, engine: Any, projector: Any) -> tuple[Any, Any, Any]:
     """Recommend, then project each option: ``(patient, recommendation, projections)``."""
     patient, rec = recommend_for(data, kb, engine)
-    return patient, rec, projector(rec, kb)
+    return patient, rec, projector(rec, kb, patient=patient)

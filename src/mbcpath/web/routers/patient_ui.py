@@ -6,7 +6,6 @@ so that "Edit patient" can re-open the form.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Annotated, Any
 
@@ -167,23 +166,21 @@ async def _evaluate(request: Request, templates: Any, data: Any, *, state: forms
     return render_results(request, templates, kb, patient, rec)
 
 
-def projection_view(rec: Any, kb: KnowledgeBase) -> dict[str, Any]:
-    """Projections for the results page: Plotly figures (PFS, OS) as JSON, the table rows, or why not."""
+def projection_view(rec: Any, kb: KnowledgeBase, patient: Any = None) -> dict[str, Any]:
+    """Projections for the results page: server-side SVG charts (one per basis), the table rows, or why not.
+
+    The chart data model is :mod:`mbcpath.survival.chart` (solid/dashed segments, bands, markers); the SVG is
+    its small renderer, so the page needs no chart script.
+    """
     try:
         project = load_projector()
     except FeatureUnavailable as err:
         return {"note": err.detail}
     try:
-        proj = project(rec, kb)
-        from mbcpath.survival.plot import projection_figure
+        proj = project(rec, kb, patient=patient)
+        from mbcpath.survival.chart import charts, render_svg
 
-        figures = []
-        for endpoint in ("pfs", "os"):
-            if any(p.endpoint == endpoint for p in proj.projections):
-                fig = projection_figure(proj, endpoint)
-                fig.update_layout(height=420, margin={"l": 60, "r": 20, "t": 60, "b": 40},
-                                  font={"family": "system-ui, sans-serif", "color": "#1a1a1a"})
-                figures.append({"endpoint": endpoint, "figure": json.loads(fig.to_json())})
+        figures = [{"endpoint": c.endpoint, "svg": render_svg(c), "chart": c} for c in charts(proj)]
     except MbcpathError as err:
         return {"note": f"Projections could not be computed: {err}"}
     except ImportError as err:
@@ -193,11 +190,24 @@ def projection_view(rec: Any, kb: KnowledgeBase) -> dict[str, Any]:
         return {"note": "Projections could not be computed for these options (see the server log)."}
     if not figures:
         return {"note": "No option has trial data to project.", "projections": proj}
-    return {"figures": figures, "projections": proj}
+    return {"figures": figures, "projections": proj, "sequences": _sequences(kb, patient)}
+
+
+def _sequences(kb: KnowledgeBase, patient: Any) -> Any:
+    """Expected time on effective therapy across plausible sequences (None if it cannot be computed)."""
+    if patient is None:
+        return None
+    try:
+        from mbcpath.survival.sequences import sequence_report
+
+        return sequence_report(patient, kb)
+    except (MbcpathError, ImportError) as err:
+        log.warning("sequences not computed: %s", type(err).__name__)
+        return None
 
 
 def render_results(request: Request, templates: Any, kb: KnowledgeBase, patient: Any, rec: Any) -> Response:
-    projection = projection_view(rec, kb) if rec.options else {}
+    projection = projection_view(rec, kb, patient) if rec.options else {}
     patient_json = patient.model_dump_json(exclude_defaults=True)
     ctx = {"rec": rec, "patient": patient, "patient_json": patient_json, "section": "patient",
            "rec_json": rec.model_dump(mode="json", by_alias=True), "projection": projection,

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from mbcpath.web.deps import EngineDep, KbDep, ProjectorDep
 from mbcpath.web.routers.recommendations import ERRORS, PATIENT_BODY
@@ -24,5 +25,6 @@ async def create_projections(request: Request, kb: KbDep, engine: EngineDep, pro
     Projections are population-level trial results, not a prediction for this patient.
     """
     data: Any = await read_json(request)
-    _, _, proj = project_for(data, kb, engine, projector)
+    # recommending and projecting are CPU work: off the event loop (the projection code is thread-safe)
+    _, _, proj = await run_in_threadpool(project_for, data, kb, engine, projector)
     return Response(proj.model_dump_json(by_alias=True), media_type="application/json")
