@@ -88,13 +88,15 @@ def test_project_sequence():
 
 
 def test_nma_json_and_text():
-    """``nma --decision-point second_line``: the T-DM1 network with a league table; bad values exit 2."""
+    """``nma --decision-point second_line``: the T-DM1 network (DESTINY-Breast03, EMILIA, HER2CLIMB-02, and
+    PHOEBE through lapatinib + capecitabine) with a league table; bad values exit 2."""
     r = run_cli("nma", "--decision-point", "second_line", "--endpoint", "pfs", "--format", "json")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     comp = next(c for c in data["components"] if "tdm1" in c["treatments"])
-    assert set(comp["treatments"]) == {"tdxd", "tdm1", "lapatinib-capecitabine"}
-    assert len(comp["league"]) == 6 and not comp["inconsistency"]["assessable"]
+    assert set(comp["treatments"]) == {"tdxd", "tdm1", "lapatinib-capecitabine", "tucatinib-tdm1",
+                                       "pyrotinib-capecitabine"}
+    assert len(comp["league"]) == 5 * 4 and not comp["inconsistency"]["assessable"]
     t = run_cli("nma", "-d", "first_line")
     assert t.returncode == 0 and "League table" in t.stdout and "P-scores" in t.stdout
     bad = run_cli("nma", "--decision-point", "fourth_line")

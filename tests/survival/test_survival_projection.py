@@ -164,17 +164,17 @@ def test_curves_share_a_chart_only_on_a_common_basis(name):
 
 
 def test_anchored_option_carries_the_network_hr_and_its_uncertainty():
-    """Second line: lapatinib + capecitabine joins the DESTINY-Breast03 chart through EMILIA: its curve is the
-    T-DM1 arm times the network HR (1/0.65), and its band is wider than the reference's."""
+    """Second line: tucatinib + T-DM1 joins the DESTINY-Breast03 chart through HER2CLIMB-02: its curve is the
+    T-DM1 arm times the network HR (0.76), and its band is wider than the reference's."""
     proj, _ = _projected("second-line-after-thp")
-    lc, tdm1 = proj.get("lapatinib-capecitabine", "pfs"), proj.get("tdm1", "pfs")
-    assert lc.role == "anchored" and tdm1.role == "reference" and lc.comparison_id == tdm1.comparison_id
-    assert lc.hr_vs_reference.hr == pytest.approx(1 / 0.65, rel=1e-3)
-    assert set(lc.hr_vs_reference.trials) == {"EMILIA"}
-    i = lc.times.index(12.0)
-    assert lc.survival[i] == pytest.approx(tdm1.survival[i] ** lc.hr_vs_reference.hr, abs=2e-3)
-    width = lc.upper[i] - lc.lower[i]
-    assert width > 0 and width / lc.survival[i] > (tdm1.upper[i] - tdm1.lower[i]) / tdm1.survival[i]
+    tt, tdm1 = proj.get("tucatinib-tdm1", "pfs"), proj.get("tdm1", "pfs")
+    assert tt.role == "anchored" and tdm1.role == "reference" and tt.comparison_id == tdm1.comparison_id
+    assert tt.hr_vs_reference.hr == pytest.approx(0.76, rel=1e-3)
+    assert set(tt.hr_vs_reference.trials) == {"HER2CLIMB-02"}
+    i = tt.times.index(12.0)
+    assert tt.survival[i] == pytest.approx(tdm1.survival[i] ** tt.hr_vs_reference.hr, abs=2e-3)
+    width = tt.upper[i] - tt.lower[i]
+    assert width > 0 and width / tt.survival[i] > (tdm1.upper[i] - tdm1.lower[i]) / tdm1.survival[i]
 
 
 def test_indirect_support_is_not_a_curve():
