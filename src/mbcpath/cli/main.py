@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from mbcpath.cli import report_cmd
 from mbcpath.cli.common import OutputFormat, exit_on_error, fail, read_patient_file
 from mbcpath.errors import KnowledgeBaseError
 
@@ -178,6 +179,7 @@ def _register_optional() -> None:
 
 
 _register_optional()
+report_cmd.register(app)
 
 
 def main() -> None:
