@@ -298,12 +298,17 @@ def _row(o: Any, kb: Any, projections: Any) -> BoardRow:
     trial = _trial(kb, ev.trial) if ev is not None else None
     direct = ev is not None and ev.support == "direct"
     own = _own_arm(trial, o.regimen_id) if direct else None
+    support, basis = (ev.support, ev.basis) if ev is not None else ("", "")
+    if direct and trial is not None and own is None:
+        # the trial record has no arm with this regimen: its numbers are not this option's
+        direct, support = False, "indirect"
+        basis = basis or f"{trial.id} has no arm with this regimen; its results are not shown as this option's"
     tier_label, tier_source, unverified = _tier(o, kb)
     return BoardRow(
         rank=o.rank, name=o.name, regimen_id=o.regimen_id, category=o.category.value,
         category_label=CATEGORIES.get(o.category.value, o.category.value), tier_label=tier_label,
         tier_source=tier_source, tier_unverified=unverified, key_trial=ev.trial if ev else None,
-        key_support=ev.support if ev else "", key_basis=ev.basis if ev else "",
+        key_support=support, key_basis=basis,
         pfs=_median(ev, "pfs", own, trial) if direct else None,
         os=_median(ev, "os", own, trial) if direct else None,
         landmark=(_published_landmark(trial, own) or _projected_landmark(projections, o.regimen_id)) if direct
@@ -354,7 +359,7 @@ def _median(ev: Any, endpoint: str, own: str | None, trial: Any) -> Median | Non
     labels = _arm_labels(trial)
     reported = " vs ".join(labels.get(a, a) for a in summary.arms) if labels else _comparison_from_text(
         summary.text)
-    values = " vs ".join(num(summary.arms[a]) for a in arms) + " mo"
+    values = " vs ".join(num(summary.arms[a]) for a in arms)
     comparison = " vs ".join(labels.get(a, a) for a in arms) if labels else reported
     hr = ""
     if summary.hr is not None:
@@ -421,8 +426,8 @@ def _toxicity(trial: Any, own: str | None) -> str:
     if not pool:
         return ""
     top = max(pool, key=lambda x: x.rates[own])
-    grade = "grade ≥ 3" if top.grade != "3" else "grade 3"
-    return f"{top.event} {num(top.rates[own])}% ({grade}){'' if top.verified else ' (unverified)'}"
+    grade = " (grade 3)" if top.grade == "3" else ""
+    return f"{top.event} {num(top.rates[own])}%{grade}{'' if top.verified else ' (unverified)'}"
 
 
 def _tier(o: Any, kb: Any) -> tuple[str, str, bool]:

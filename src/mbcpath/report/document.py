@@ -82,7 +82,8 @@ def report_parts(rec: Any, *, patient: Any = None, kb: Any = None, projections: 
 
 
 def render_report_html(rec: Any, *, patient: Any = None, kb: Any = None, projections: Any = None,
-                       patient_summary: bool = False, generated: str | None = None) -> str:
+                       patient_summary: bool = False, generated: str | None = None,
+                       stylesheet: str | None = None) -> str:
     """The report as one self-contained HTML document (inline CSS and SVG; no script, no external resource).
 
     Parameters
@@ -98,10 +99,12 @@ def render_report_html(rec: Any, *, patient: Any = None, kb: Any = None, project
         Add the plain-language page for the patient after the board pages.
     generated : str, optional
         The date printed as the report date (callers pass today's; omitted, the report is reproducible).
+    stylesheet : str, optional
+        Link this stylesheet URL instead of inlining the CSS (a web page under a CSP without inline styles).
     """
     parts = report_parts(rec, patient=patient, kb=kb, projections=projections, patient_summary=patient_summary)
     return str(environment().get_template("report.html").render(p=parts, b=parts.board, rec=rec,
-                                                                 generated=generated))
+                                                                 generated=generated, stylesheet=stylesheet))
 
 
 def _patient_line(patient: Any, rec: Any) -> str:
