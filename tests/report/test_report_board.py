@@ -109,8 +109,8 @@ def test_low_lvef_stop_falls_back_to_the_excluded_regimens(kb):
 
 def test_unknown_criteria_mark_an_option_provisional(kb):
     """Unknown LVEF: options whose criteria are unknown carry the tag and the ranking is provisional."""
-    from mbcpath.engine import recommend
     from mbcpath.domain.validation import parse_patient
+    from mbcpath.engine import recommend
 
     doc = json.loads((ROOT / "tests" / "cases" / "unknown-lvef.json").read_text())["patient"]
     p = parse_patient(doc)

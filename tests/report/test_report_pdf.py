@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.browser

@@ -47,7 +47,7 @@ def decode_patient(token: str) -> Any:
     if len(body) > MAX_TOKEN:
         raise TokenError(f"the link's patient data is longer than {MAX_TOKEN} characters")
     try:
-        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        raw = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True)
         inflater = zlib.decompressobj(wbits=-15)
         text = inflater.decompress(raw, MAX_JSON)
     except (binascii.Error, ValueError, zlib.error):
