@@ -163,11 +163,15 @@ def test_projections_arrive_after_the_board_as_svg(open_page):
     """The board renders before the projections; the charts are inline SVG and no chart script is loaded."""
     pg = open_page()
     scripts: list[str] = []
+    posts: list[str] = []
     pg.on("request", lambda r: r.resource_type == "script" and scripts.append(r.url))
+    pg.on("request", lambda r: r.method == "POST" and posts.append(r.url.split("127.0.0.1", 1)[1].split("/", 1)[1]))
     board(pg, "seed-01-first-line")
     pg.locator("#projections[data-loaded=true]").wait_for(timeout=60000)
     assert pg.locator("#projections svg.chart-survival").count() == 2
-    assert [s.rsplit("/", 1)[1] for s in scripts] == ["app.js"]
+    assert sorted(s.rsplit("/", 1)[1] for s in scripts) == ["app.js", "boot.js"]
+    assert sorted(posts) == ["results", "results/projections"]  # one post of the link's patient, however the
+    # two scripts race
     pg.locator("#projections-h").scroll_into_view_if_needed()
     shot(pg, "results-seed-01-projections", full=True)
     clean(pg)

@@ -73,6 +73,14 @@ def test_low_lvef_stop_is_in_the_board_before_the_table(client):
     assert 'data-key="lvef"' in html and "strip-flag" in html
 
 
+def test_json_download(client):
+    """The page's JSON button posts the patient and downloads the contract's recommendation."""
+    r = client.post("/results.json", data={"patient_json": json.dumps(case("seed-01-first-line"))})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert "attachment" in r.headers["content-disposition"]
+    assert r.json()["options"][0]["rank"] == 1 and r.json()["kb_release"]
+
+
 def test_projections_fragment_is_svg(client):
     """POST /results/projections answers the charts as inline SVG with their table; no chart script anywhere."""
     r = client.post("/results/projections", data={"p": _token(case("seed-01-first-line"))}, headers=HTML)

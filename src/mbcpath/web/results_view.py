@@ -86,6 +86,6 @@ def results_context(patient: Any, rec: Any, kb: KnowledgeBase, *, projection: di
     return {
         "rec": rec, "patient": patient, "patient_json": patient_json, "token": encode_patient(patient_json),
         "board": build_board(rec, patient=patient, kb=kb), "cards": trial_cards(rec), "ongoing_trials": ongoing,
-        "projection": projection, "rec_json": rec.model_dump(mode="json", by_alias=True),
+        "projection": projection,
         "safety_gate_ids": {g.id for g in kb.safety.gates}, "section": "patient",
     }

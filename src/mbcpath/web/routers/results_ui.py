@@ -79,6 +79,20 @@ async def results_render(request: Request, kb: KbDep, templates: TemplatesDep) -
     return await render_results(request, templates, kb, patient, rec, lazy=form.get("lazy") == "1")
 
 
+@router.post("/results.json")
+async def results_json(request: Request, kb: KbDep) -> Response:
+    """The recommendation of a posted patient as the contract's JSON, as a download (the page's JSON button)."""
+    from mbcpath.web.results_view import evaluate
+
+    try:
+        _, rec = evaluate(await posted_patient(request), kb)
+    except (MalformedJson, TokenError, InputError) as err:
+        return HTMLResponse(f"<p>Not evaluated: {_escape(str(err))}</p>", status_code=400)
+    name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in rec.patient_id)[:60] or "patient"
+    return Response(rec.to_json(), media_type="application/json",
+                    headers={"content-disposition": f'attachment; filename="mbcpath-{name}.json"'})
+
+
 @router.post("/results/projections", response_class=HTMLResponse)
 async def results_projections(request: Request, kb: KbDep, templates: TemplatesDep) -> Response:
     """The projections section alone (an HTML fragment: SVG charts and their table)."""

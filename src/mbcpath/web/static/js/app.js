@@ -112,7 +112,11 @@
     }
     var fields = { p: token };
     Object.keys(extra || {}).forEach(function (k) { fields[k] = extra[k]; });
-    post(url, fields).then(function (r) { return r.text(); }).then(swapMain).catch(function () {
+    /* boot.js may have started this request already, before the stylesheets arrived */
+    var pending = (url === "/results" && window.mbcpathResults) ? window.mbcpathResults
+      : post(url, fields).then(function (r) { return r.text(); });
+    window.mbcpathResults = null;
+    pending.then(swapMain).catch(function () {
       showLoadError(root, "The results could not be loaded (the server did not answer). Reload to try again.");
     });
   }
@@ -200,20 +204,6 @@
           navigator.clipboard.writeText(url).then(function () { status("Link copied: it carries the patient; share it only as you would the record."); },
                                                    function () { status(url); });
         } else { status(url); }
-      });
-    });
-    document.querySelectorAll("[data-action='download']").forEach(function (b) {
-      if (!bindOnce(b, "act")) { return; }
-      b.addEventListener("click", function () {
-        var src = document.getElementById(b.getAttribute("data-source"));
-        if (!src) { return; }
-        var blob = new Blob([JSON.stringify(JSON.parse(src.textContent), null, 2)], { type: "application/json" });
-        var a = document.createElement("a");
-        a.href = URL.createObjectURL(blob);
-        a.download = b.getAttribute("data-filename") || "mbcpath.json";
-        document.body.appendChild(a);
-        a.click();
-        setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
       });
     });
     var summary = document.getElementById("error-summary");
