@@ -74,6 +74,17 @@ def test_an_arm_the_option_was_not_in_shows_no_numbers(kb, seed01):
     assert rows["tdxd-pertuzumab"].pfs is not None  # an arm of DESTINY-Breast09
 
 
+def test_a_preferred_badge_on_an_unverified_statement_says_so(kb, seed01):
+    """T-DXd + pertuzumab's support includes an NCCN listing the KB marks unverified: the board row says so
+    next to the badge, not only inside a collapsed panel; THP (verified ASCO statements) carries no such note."""
+    _, rec = seed01
+    rows = {r.regimen_id: r for r in build_board(rec, kb=kb).rows}
+    assert rows["tdxd-pertuzumab"].tier_unverified == "NCCN statement not verified in stored sources"
+    assert rows["thp"].tier_unverified == ""
+    html = str(board_html(build_board(rec, kb=kb)))
+    assert 'title="NCCN statement not verified in stored sources">NCCN statement unverified<' in html
+
+
 def test_comparator_row_says_the_hr_is_the_comparators(kb, seed01):
     """'Aromatase inhibitor alone' was TAnDEM's control arm: its medians come first and the HR is flagged."""
     _, rec = seed01

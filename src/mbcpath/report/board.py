@@ -98,7 +98,7 @@ class BoardRow:
     category_label: str
     tier_label: str
     tier_source: str
-    tier_unverified: bool
+    tier_unverified: str
     key_trial: str | None
     key_support: str
     key_basis: str
@@ -430,8 +430,9 @@ def _toxicity(trial: Any, own: str | None) -> str:
     return f"{top.event} {num(top.rates[own])}%{grade}{'' if top.verified else ' (unverified)'}"
 
 
-def _tier(o: Any, kb: Any) -> tuple[str, str, bool]:
-    """Guideline tier (or the category) with the statement it rests on, and whether that source is unverified."""
+def _tier(o: Any, kb: Any) -> tuple[str, str, str]:
+    """Guideline tier (or the category) with the statement it rests on, and which of the statements it rests on
+    (the tier's; without a tier, any of the option's) could not be verified in stored sources."""
     refs = list(o.guidelines)
     if o.tier is not None:
         label = TIERS.get(o.tier.label, o.tier.label)
@@ -439,8 +440,8 @@ def _tier(o: Any, kb: Any) -> tuple[str, str, bool]:
         source = o.tier.text or _ref_text(picked[:1])
     else:
         label = CATEGORIES.get(o.category.value, o.category.value)
-        picked = refs[:1]
-        source = _ref_text(picked)
+        picked = refs
+        source = _ref_text(refs[:1])
     return label, source or "no guideline statement", _unverified(kb, picked)
 
 
@@ -452,11 +453,18 @@ def _ref_text(refs: Sequence[Any]) -> str:
     return f"{text}, {g.rating}" if g.rating else text
 
 
-def _unverified(kb: Any, refs: Sequence[Any]) -> bool:
+def _unverified(kb: Any, refs: Sequence[Any]) -> str:
+    """``"NCCN statement not verified"`` for statements (or their sources) marked unverified in the KB; else ""."""
     if kb is None:
-        return False
-    keys = [k for g in refs for k in g.sources]
-    return any(k in kb.sources and not kb.sources[k].verified for k in keys)
+        return ""
+    statements = kb.statements
+    bad = [g for g in refs
+           if (g.id in statements and not statements[g.id][1].verified)
+           or any(k in kb.sources and not kb.sources[k].verified for k in g.sources)]
+    if not bad:
+        return ""
+    bodies = ", ".join(dict.fromkeys(g.body for g in bad))
+    return f"{bodies} statement{'s' if len(bad) > 1 else ''} not verified in stored sources"
 
 
 def _fit(fit: Any) -> FitBadge:
