@@ -112,10 +112,8 @@
     }
     var fields = { p: token };
     Object.keys(extra || {}).forEach(function (k) { fields[k] = extra[k]; });
-    /* boot.js may have started this request already, before the stylesheets arrived */
-    var pending = (url === "/results" && window.mbcpathResults) ? window.mbcpathResults
-      : post(url, fields).then(function (r) { return r.text(); });
-    window.mbcpathResults = null;
+    var pending = (url === "/results" && early) ? early : post(url, fields).then(function (r) { return r.text(); });
+    early = null;
     pending.then(swapMain).catch(function () {
       showLoadError(root, "The results could not be loaded (the server did not answer). Reload to try again.");
     });
@@ -220,6 +218,13 @@
     if (head && window.location.pathname !== "/results" && window.history && history.replaceState) {
       history.replaceState(null, "", "/results#p=" + head.getAttribute("data-token"));
     }
+  }
+
+  /* A results link: post its patient at once. On that page this file loads async, so the request starts
+   * before the stylesheets have arrived; the answer is shown when the page is ready (init). */
+  var early = null;
+  if (window.location.pathname === "/results" && linkToken() && typeof fetch === "function") {
+    early = post("/results", { p: linkToken(), lazy: "1" }).then(function (r) { return r.text(); });
   }
 
   function enhance() {
