@@ -168,3 +168,11 @@ def test_report_pdf_download(client):
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     assert r.content.startswith(b"%PDF") and r.headers.get("content-encoding") is None
     assert 'filename="mbcpath-report-seed-01-first-line.pdf"' in r.headers["content-disposition"]
+
+
+def test_pdf_without_a_browser_engine_is_a_clear_503(client, monkeypatch, tmp_path):
+    """No chromium on the server: the PDF button answers 503 saying what is missing, never a 500."""
+    monkeypatch.setenv("MBCPATH_CHROMIUM", str(tmp_path / "no-chromium"))
+    r = client.post("/report.pdf", data={"patient_json": json.dumps(case("seed-01-first-line"))}, headers=HTML)
+    assert r.status_code == 503
+    assert "chromium" in r.text and "not found" in r.text and "POST /report" in r.text

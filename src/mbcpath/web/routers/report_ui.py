@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from mbcpath.errors import InputError
+from mbcpath.errors import InputError, MbcpathError
 from mbcpath.kb import KnowledgeBase
 from mbcpath.report.document import TEMPLATES
 from mbcpath.web.deps import KbDep
@@ -56,7 +56,7 @@ async def _posted(request: Request) -> tuple[Any, bool]:
     return await posted_patient(request), form.get("patient_summary") == "1"
 
 
-def _bad(err: Exception, status: int) -> Response:
+def _bad(err: Exception | str, status: int) -> Response:
     from html import escape
 
     return HTMLResponse(f"<!doctype html><html lang='en'><title>Report not made</title><main><h1>Report not made</h1>"
@@ -82,7 +82,10 @@ async def report_pdf(request: Request, kb: KbDep) -> Response:
         patient_id, html = await run_in_threadpool(_report_html, data, kb, summary=summary, stylesheet=None)
     except (MalformedJson, TokenError, InputError) as err:
         return _bad(err, 422 if isinstance(err, InputError) else 400)
-    pdf = await run_in_threadpool(_pdf_one_at_a_time, html)
+    try:
+        pdf = await run_in_threadpool(_pdf_one_at_a_time, html)
+    except MbcpathError as err:  # no browser engine here (ReportError) or no playwright (MissingExtraError)
+        return _bad(f"{err} The HTML report (POST /report) needs neither.", 503)
     name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in patient_id)[:60] or "patient"
     return Response(pdf, media_type="application/pdf",
                     headers={"content-disposition": f'attachment; filename="mbcpath-report-{name}.pdf"'})
