@@ -4,10 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-stamp
+NODE_STAMP := node_modules/.setup-stamp
 
 .PHONY: setup run demo test test-fast lint bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml scripts/install-system-deps.sh tools/fhir-server/package-lock.json
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mbcpath needs Python >= 3.11"'
@@ -17,6 +18,12 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh tools/fhir-server/packag
 	bash scripts/install-system-deps.sh
 	cd tools/fhir-server && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error  # local FHIR server for the SMART tests
 	touch $(STAMP)
+
+# Test-only JavaScript (axe-core for the accessibility checks), pinned by package-lock.json; reruns only when the
+# lock changes, and takes packages from npm's cache first.
+$(NODE_STAMP): package.json package-lock.json | $(STAMP)
+	npm ci --no-audit --no-fund --ignore-scripts --prefer-offline --loglevel=error
+	touch $(NODE_STAMP)
 
 run: setup  ## the clinician web app + REST API on http://127.0.0.1:8000
 	$(PY) -m mbcpath.web --host 127.0.0.1 --port 8000
@@ -39,4 +46,4 @@ bench: setup
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts

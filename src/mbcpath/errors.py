@@ -8,6 +8,7 @@
      +-- ModelError            a statistical model cannot be fitted or evaluated
      +-- InteropError          FHIR / CDS Hooks input cannot be mapped
      +-- MissingExtraError     an optional dependency is not installed
+     +-- ReportError           a report cannot be rendered (no browser engine, unwritable file)
 
 Every message names the field or file, the offending value, the rule broken
 and, where possible, what to do about it.
@@ -65,6 +66,10 @@ class ModelError(MbcpathError):
 
 class InteropError(MbcpathError):
     """An interoperability payload (FHIR, CDS Hooks) could not be mapped."""
+
+
+class ReportError(MbcpathError):
+    """A report could not be rendered or written (the message names the file or tool and what to do)."""
 
 
 @dataclass

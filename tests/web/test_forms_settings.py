@@ -58,10 +58,10 @@ def test_issue_paths_map_to_form_fields():
 
 
 def test_place_issues_puts_unplaceable_ones_in_the_summary():
-    """Issues without a field go to the general list; others sit by their field with the value."""
+    """Issues without a field go to the general list; others sit by their field, labelled, with the value."""
     state = forms.place_issues(forms.FormState(), [Issue("er_percent", 150.0, "too high"),
                                                    Issue("(root)", None, "broken")], [], [])
-    assert state.errors == {"er_percent": ["150: too high"]}
+    assert state.errors == {"er_percent": ["ER: too high (entered: 150)"]}
     assert state.general_errors == ["(root): broken"]
 
 

@@ -96,7 +96,8 @@ def test_form_post_with_error_shows_it_next_to_the_field(client):
     assert re.search(r'id="er_percent"[^>]*aria-describedby="er_percent-hint er_percent-error" aria-invalid="true"',
                      r.text)
     assert 'value="150"' in r.text  # the input is kept as typed
-    assert "150: Input should be less than or equal to 100" in r.text
+    assert "ER must be between 0 and 100 % (entered: 150)" in r.text
+    assert "Input should be" not in r.text and "er_percent:" not in r.text
 
 
 def test_form_treatment_error_lands_on_its_row(client):
@@ -153,11 +154,12 @@ def test_results_show_out_of_scope(client):
 
 
 def test_trials_page_search_and_forest(client):
-    """The trial explorer filters by ?q= and embeds the forest plot data and its table."""
+    """The trial explorer filters by ?q= and draws the forest plot as server-side SVG, with its table."""
     r = client.get("/trials", params={"q": "db09"}, headers=HTML)
     assert "1 trial matching" in r.text and 'data-trial="DESTINY-Breast09"' in r.text
     full = client.get("/trials", headers=HTML).text
-    assert 'id="forest-data"' in full and '"type": "log"' in full
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart-forest"' in full and "log scale" in full
+    assert "plotly" not in full
     assert 'data-testid="forest-table"' in full
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from mbcpath.cli import report_cmd
 from mbcpath.cli.common import OutputFormat, exit_on_error, fail
 from mbcpath.cli.kb_cmds import kb_app
 
@@ -102,6 +103,7 @@ def _register_optional() -> None:
 
 
 _register_optional()
+report_cmd.register(app)
 
 
 def main() -> None:

@@ -88,8 +88,16 @@ def safety_stops(run: Run) -> list[SafetyStop]:
     """The stops and label warnings that shaped this answer, each stated once."""
     order = {"stop": 0, "warning": 1}
     items = sorted(run.applied.values(), key=lambda a: (order[a.severity], a.gate))
-    return [SafetyStop(gate=a.gate, severity=a.severity, text=a.text, drugs=sorted(a.drugs),  # type: ignore[arg-type]
+    return [SafetyStop(gate=a.gate, severity=a.severity, text=_stop_text(a), drugs=sorted(a.drugs),  # type: ignore[arg-type]
                        overridable=a.overridable, sources=list(a.sources)) for a in items]
+
+
+def _stop_text(a: Any) -> str:
+    if not a.gate.startswith("label:"):
+        return str(a.text)
+    drugs = ", ".join(sorted(a.drugs))
+    lift = " (a documented cardio-oncology or specialist review can lift it)" if a.overridable else ""
+    return f"{a.text}: {drugs}{lift}. Each option gives the label's own words."
 
 
 def trial_matches(run: Run) -> list[TrialMatch]:

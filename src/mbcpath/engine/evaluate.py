@@ -261,17 +261,31 @@ def _act(stop: DrugStop, drug: str, action: str, run: Run, out: _Outcome) -> str
     """Apply a stop whose condition holds; return the stop's reason when the drug is stopped."""
     basis = explain(stop.when.facts, run.facts)
     text = f"{stop.message} [this patient: {basis}]"
-    summary = f"{stop.title or stop.kind.capitalize()} ({basis}): {stop.message}"
     if action == "warn":
         out.warn(text)
-        run.record(stop.gate, "warning", summary, drug, sources=stop.sources)
+        _record_label(run, stop, "warning", basis, drug)
         return None
     override = _override(stop, run)
     if override is not None:
         out.warn(f"Stop overridden by the clinician ({override}): {text}")
         return None
-    run.record(stop.gate, "stop", summary, drug, overridable=stop.overridable, sources=stop.sources)
+    _record_label(run, stop, "stop", basis, drug)
     return text
+
+
+def _record_label(run: Run, stop: DrugStop, severity: str, basis: str, drug: str) -> None:
+    """One safety line per label dimension and severity (e.g. every drug LVEF stops), for the summary."""
+    if stop.kind != "safety" or stop.dimension is None:
+        return
+    key = f"label:{stop.dimension}" + (":warning" if severity == "warning" else "")
+    verb = "not started or stopped, per their labels" if severity == "stop" else "label warnings"
+    a = run.applied.get(key)
+    if a is None:
+        a = run.applied[key] = AppliedStop(key, severity, f"{stop.title} ({basis}): {verb}", set(),
+                                           stop.overridable, ())
+    a.drugs.add(drug)
+    a.overridable = a.overridable and stop.overridable
+    a.sources = tuple(dict.fromkeys((*a.sources, *stop.sources)))
 
 
 def _override(stop: DrugStop, run: Run) -> str | None:
@@ -325,14 +339,14 @@ def _composition(g: Gate, classes: frozenset[DrugClass], run: Run, out: _Outcome
 
 def _gate_effect(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome) -> None:
     text = _fill(g.message, run.facts)
-    drugs = _gate_drugs(g, comps)
+    drugs: list[str | None] = [*_gate_drugs(g, comps)] or [None]
     if g.effect == "exclude":
         override = run.overrides.get(g.id) if g.overridable else None
         if override is not None:
             out.warn(f"Stop overridden by the clinician ({override}): {text}")
             return
         out.block(text, g.id, "safety", g.overridable)
-        for d in drugs or [None]:
+        for d in drugs:
             run.record(g.id, "stop", f"{g.title}: {text}", d, overridable=g.overridable, sources=tuple(g.sources))
     elif g.effect == "add_component" and g.component is not None:
         _add_component(g, comps, run, out, text)
@@ -340,7 +354,7 @@ def _gate_effect(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome) -
         out.warn(text)
         out.demoted = out.demoted or g.effect == "demote"
         out.avoided = out.avoided or g.effect == "avoid"
-        for d in drugs or [None]:
+        for d in drugs:
             run.record(g.id, "warning", f"{g.title}: {text}", d, sources=tuple(g.sources))
 
 

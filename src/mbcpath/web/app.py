@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 from mbcpath import __version__
 from mbcpath.errors import MbcpathError
 from mbcpath.web import problems
+from mbcpath.web.compression import CompressionMiddleware
 from mbcpath.web.middleware import BodyLimitMiddleware, InternalErrorMiddleware, SecurityHeadersMiddleware
 from mbcpath.web.routers import (
     cds_hooks,
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["content-type"], allow_credentials=False, max_age=600)
+    app.add_middleware(CompressionMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
     return app
 

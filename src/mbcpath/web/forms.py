@@ -15,6 +15,8 @@ from typing import Any
 
 from mbcpath.domain.drugs import DRUG_CLASSES
 from mbcpath.errors import Issue
+from mbcpath.web.form_errors import clinical_message
+from mbcpath.web.form_errors import every_issue as _every_issue
 
 #: (value, label) choices for the selects. "" means unknown / not stated (null).
 SEX = [("female", "Female"), ("male", "Male")]
@@ -42,14 +44,30 @@ SETTING = [("metastatic", "Metastatic"), ("adjuvant", "Adjuvant"), ("neoadjuvant
 PHASE = [("", "—"), ("induction", "Induction"), ("maintenance", "Maintenance")]
 STOP = [("", "None (ongoing)"), ("completed", "Completed"), ("progression", "Progression"),
         ("toxicity", "Toxicity"), ("patient_choice", "Patient choice")]
+TRIMESTER = [("", "—"), ("1", "First"), ("2", "Second"), ("3", "Third")]
+CHILD_PUGH = [("", "Not assessed"), ("A", "A"), ("B", "B"), ("C", "C")]
+RESPONSE = [("", "—"), ("pcr", "Pathological complete response"), ("residual_disease", "Residual disease")]
+#: Concomitant drug categories that labels name (contract field ``interacting_drugs``).
+INTERACTING = [
+    ("strong_cyp3a_inhibitor", "Strong CYP3A inhibitor"), ("moderate_cyp3a_inhibitor", "Moderate CYP3A inhibitor"),
+    ("strong_cyp3a_inducer", "Strong CYP3A inducer"), ("moderate_cyp3a_inducer", "Moderate CYP3A inducer"),
+    ("strong_cyp2c8_inhibitor", "Strong CYP2C8 inhibitor"), ("moderate_cyp2c8_inducer", "Moderate CYP2C8 inducer"),
+    ("sensitive_cyp3a_substrate", "Sensitive CYP3A substrate"), ("pgp_substrate", "P-gp substrate"),
+    ("qt_prolonging", "QT-prolonging drug"), ("acid_reducing_agent", "Acid-reducing agent (PPI, H2 blocker)"),
+    ("warfarin", "Warfarin"), ("estrogen_containing", "Oestrogen-containing product"),
+    ("strong_cyp2d6_inhibitor", "Strong CYP2D6 inhibitor"),
+]
 
 KNOWN_DRUGS_SORTED = sorted(DRUG_CLASSES)
 
-SCALAR_INT = ("age_years", "ecog", "neuropathy_grade")
-SCALAR_NUM = ("er_percent", "pr_percent", "metastatic_diagnosis_months_ago", "lvef_percent", "qtcf_ms")
+SCALAR_INT = ("age_years", "ecog", "neuropathy_grade", "pregnancy_trimester")
+SCALAR_NUM = ("er_percent", "pr_percent", "metastatic_diagnosis_months_ago", "lvef_percent", "lvef_baseline_percent",
+              "qtcf_ms")
 SCALAR_ENUM = ("sex", "menopausal_status", "presentation", "brain_metastases", "ild_history", "decision_point")
-SCALAR_BOOL = ("visceral_crisis", "extracranial_progression", "heart_failure", "pregnant")
-ROW_FIELDS = ("drugs", "setting", "line", "phase", "started_months_ago", "ended_months_ago", "stop_reason")
+SCALAR_BOOL = ("visceral_crisis", "extracranial_progression", "heart_failure", "pregnant", "distant_metastases")
+HEPATIC_NUM = ("bilirubin_x_uln", "ast_x_uln", "alt_x_uln", "alp_x_uln")
+ROW_FIELDS = ("drugs", "setting", "line", "phase", "started_months_ago", "ended_months_ago", "stop_reason", "cycles",
+              "pathological_response")
 _ROW_KEY = re.compile(r"^t-(\d{1,3})-(\w+)$")
 _OVR_KEY = re.compile(r"^o-(\d{1,3})-(\w+)$")
 MAX_ROWS = 40
@@ -58,7 +76,7 @@ MAX_ROWS = 40
 def blank_values() -> dict[str, Any]:
     """The empty form: only non-clinical defaults (unknowns stay unknown, so they show as missing data)."""
     return {"id": "", "sex": "female", "menopausal_status": "unknown", "metastatic_diagnosis_months_ago": "0",
-            "metastatic_sites": [], "decision_point": ""}
+            "metastatic_sites": [], "interacting_drugs": [], "decision_point": ""}
 
 
 @dataclass
@@ -102,81 +120,108 @@ def _get(form: Any, key: str) -> str:
     return v if isinstance(v, str) else ""
 
 
+def _getlist(form: Any, key: str) -> list[str]:
+    getlist = getattr(form, "getlist", None)
+    items = getlist(key) if getlist else form.get(key, [])
+    return [x for x in (items if isinstance(items, list) else [items]) if isinstance(x, str)]
+
+
 def state_from_form(form: Any) -> FormState:
     """Read posted form fields (a Starlette ``FormData`` or a dict) into a :class:`FormState`."""
     values: dict[str, Any] = {}
     for k in ("id", *SCALAR_INT, *SCALAR_NUM, *SCALAR_ENUM, *SCALAR_BOOL, "her2_ihc", "her2_ish",
-              "avoid_chemotherapy", "unavailable_drugs", "available_drugs"):
+              "avoid_chemotherapy", "unavailable_drugs", "available_drugs", "hepatic_child_pugh",
+              *(f"hepatic_{h}" for h in HEPATIC_NUM)):
         values[k] = _get(form, k)
-    getlist = getattr(form, "getlist", None)
-    sites = getlist("metastatic_sites") if getlist else form.get("metastatic_sites", [])
-    values["metastatic_sites"] = [s for s in (sites if isinstance(sites, list) else [sites]) if isinstance(s, str)]
+    for k in ("metastatic_sites", "interacting_drugs"):
+        values[k] = _getlist(form, k)
     rows = [{f: _get(form, f"t-{i}-{f}") for f in ROW_FIELDS} for i in _row_indices(form, _ROW_KEY)]
     overrides = [{f: _get(form, f"o-{i}-{f}") for f in ("gate", "reason")} for i in _row_indices(form, _OVR_KEY)]
     return FormState(values=values, rows=rows, overrides=overrides)
 
 
 def _row_empty(row: Mapping[str, str]) -> bool:
-    return not any(row.get(f, "").strip() for f in ("drugs", "line", "started_months_ago", "ended_months_ago"))
+    return not any(row.get(f, "").strip() for f in ("drugs", "line", "started_months_ago", "ended_months_ago",
+                                                    "cycles"))
+
+
+def _hepatic(v: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ``hepatic`` object, or None when no liver value was entered."""
+    out: dict[str, Any] = {h: _num(v.get(f"hepatic_{h}", ""), integer=False) for h in HEPATIC_NUM}
+    out["child_pugh"] = v.get("hepatic_child_pugh") or None
+    out = {k: x for k, x in out.items() if x is not None}
+    return out or None
+
+
+def _treatment(row: Mapping[str, str]) -> dict[str, Any]:
+    t: dict[str, Any] = {
+        "drugs": _drug_list(row.get("drugs", "")),
+        "setting": row.get("setting") or "metastatic",
+        "started_months_ago": _num(row.get("started_months_ago", ""), integer=False),
+        "ended_months_ago": _num(row.get("ended_months_ago", ""), integer=False),
+        "stop_reason": row.get("stop_reason") or None,
+    }
+    if t["started_months_ago"] is None:
+        t.pop("started_months_ago")
+    for key in ("line", "cycles"):
+        value = _num(row.get(key, ""), integer=True)
+        if value is not None:
+            t[key] = value
+    for key in ("phase", "pathological_response"):
+        if row.get(key):
+            t[key] = row[key]
+    return t
+
+
+#: Absent rather than null when not given (as in a contract file that leaves them out).
+_OMIT_WHEN_NONE = ("age_years", "sex", "decision_point", "pregnancy_trimester", "lvef_baseline_percent",
+                   "distant_metastases")
+
+
+def _scalars(v: Mapping[str, Any]) -> dict[str, Any]:
+    """The patient's single-valued fields; required ones left empty are omitted so validation names them."""
+    data: dict[str, Any] = {}
+    if v.get("id", "").strip():
+        data["id"] = v["id"].strip()
+    data.update({k: _num(v.get(k, ""), integer=True) for k in SCALAR_INT})
+    data.update({k: _num(v.get(k, ""), integer=False) for k in SCALAR_NUM})
+    data.update({k: v.get(k) or None for k in SCALAR_ENUM})
+    data.update({k: _bool(v.get(k, "")) for k in SCALAR_BOOL})
+    data["menopausal_status"] = data.get("menopausal_status") or "unknown"
+    for k in _OMIT_WHEN_NONE:
+        if data.get(k) is None:
+            data.pop(k, None)
+    return data
+
+
+def _lists_and_objects(v: Mapping[str, Any]) -> dict[str, Any]:
+    """HER2, sites, preferences, formulary, interacting drugs and liver function."""
+    avoid = _bool(v.get("avoid_chemotherapy", ""))
+    data: dict[str, Any] = {
+        "her2": {"ihc": v.get("her2_ihc") or None, "ish": v.get("her2_ish") or None},
+        "metastatic_sites": list(v.get("metastatic_sites") or []),
+        "preferences": {"avoid_chemotherapy": avoid} if avoid is not None else {},
+        "unavailable_drugs": _drug_list(v.get("unavailable_drugs", "")),
+        "available_drugs": _drug_list(v.get("available_drugs", "")),
+        "interacting_drugs": list(v.get("interacting_drugs") or []),
+    }
+    hepatic = _hepatic(v)
+    if hepatic is not None:
+        data["hepatic"] = hepatic
+    return data
 
 
 def contract_from_state(state: FormState) -> tuple[dict[str, Any], list[int], list[int]]:
     """The contract dict of a form, with the form row index of each treatment / override kept."""
-    v = state.values
-    data: dict[str, Any] = {}
-    if v.get("id", "").strip():
-        data["id"] = v["id"].strip()
-    for k in SCALAR_INT:
-        data[k] = _num(v.get(k, ""), integer=True)
-    for k in SCALAR_NUM:
-        data[k] = _num(v.get(k, ""), integer=False)
-    for k in SCALAR_ENUM:
-        data[k] = v.get(k) or None
-    for k in SCALAR_BOOL:
-        data[k] = _bool(v.get(k, ""))
-    if data.get("menopausal_status") is None:
-        data["menopausal_status"] = "unknown"
-    if data.get("age_years") is None:
-        data.pop("age_years")  # required: validation says "required field is missing"
-    if data.get("sex") is None:
-        data.pop("sex")
-    if data.get("decision_point") is None:
-        data.pop("decision_point")
-    data["her2"] = {"ihc": v.get("her2_ihc") or None, "ish": v.get("her2_ish") or None}
-    data["metastatic_sites"] = list(v.get("metastatic_sites") or [])
-    avoid = _bool(v.get("avoid_chemotherapy", ""))
-    data["preferences"] = {"avoid_chemotherapy": avoid} if avoid is not None else {}
-    data["unavailable_drugs"] = _drug_list(v.get("unavailable_drugs", ""))
-    data["available_drugs"] = _drug_list(v.get("available_drugs", ""))
-    treatments, row_map = [], []
-    for i, row in enumerate(state.rows):
-        if _row_empty(row):
-            continue
-        t: dict[str, Any] = {
-            "drugs": _drug_list(row.get("drugs", "")),
-            "setting": row.get("setting") or "metastatic",
-            "started_months_ago": _num(row.get("started_months_ago", ""), integer=False),
-            "ended_months_ago": _num(row.get("ended_months_ago", ""), integer=False),
-            "stop_reason": row.get("stop_reason") or None,
-        }
-        if t["started_months_ago"] is None:
-            t.pop("started_months_ago")
-        line = _num(row.get("line", ""), integer=True)
-        if line is not None:
-            t["line"] = line
-        if row.get("phase"):
-            t["phase"] = row["phase"]
-        treatments.append(t)
-        row_map.append(i)
-    data["treatments"] = treatments
-    overrides, ovr_map = [], []
-    for i, o in enumerate(state.overrides):
-        if o.get("gate", "").strip() or o.get("reason", "").strip():
-            overrides.append({"gate": o.get("gate", "").strip(), "reason": o.get("reason", "").strip()})
-            ovr_map.append(i)
-    if overrides:
-        data["gate_overrides"] = overrides
-    return data, row_map, ovr_map
+    data = {**_scalars(state.values), **_lists_and_objects(state.values)}
+    kept = [(i, row) for i, row in enumerate(state.rows) if not _row_empty(row)]
+    data["treatments"] = [_treatment(row) for _, row in kept]
+    row_map = [i for i, _ in kept]
+    given = [(i, o) for i, o in enumerate(state.overrides) if o.get("gate", "").strip() or o.get("reason", "").strip()]
+    if given:
+        data["gate_overrides"] = [{"gate": o.get("gate", "").strip(), "reason": o.get("reason", "").strip()}
+                                  for _, o in given]
+    return data, row_map, [i for i, _ in given]
 
 
 def _fmt(x: Any) -> str:
@@ -189,6 +234,18 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
+def _mapping(x: Any) -> Mapping[str, Any]:
+    return x if isinstance(x, Mapping) else {}
+
+
+def _row_values(t: Mapping[str, Any]) -> dict[str, str]:
+    drugs = t.get("drugs") or []
+    row = {f: _fmt(t.get(f)) for f in ROW_FIELDS if f != "drugs"}
+    row["drugs"] = ", ".join(str(d) for d in drugs) if isinstance(drugs, list) else ""
+    row["setting"] = row["setting"] or "metastatic"
+    return row
+
+
 def state_from_contract(data: Mapping[str, Any]) -> FormState:
     """Prefill the form from a contract patient (an example, or the patient being edited)."""
     v: dict[str, Any] = blank_values()
@@ -196,36 +253,28 @@ def state_from_contract(data: Mapping[str, Any]) -> FormState:
     for k in (*SCALAR_INT, *SCALAR_NUM, *SCALAR_ENUM, *SCALAR_BOOL):
         if k in data:
             v[k] = _fmt(data.get(k))
-    her2 = data.get("her2") or {}
-    if isinstance(her2, Mapping):
-        v["her2_ihc"] = _fmt(her2.get("ihc"))
-        v["her2_ish"] = _fmt(her2.get("ish"))
-    sites = data.get("metastatic_sites") or []
-    v["metastatic_sites"] = [str(s) for s in sites] if isinstance(sites, list) else []
-    prefs = data.get("preferences") or {}
-    if isinstance(prefs, Mapping):
-        v["avoid_chemotherapy"] = _fmt(prefs.get("avoid_chemotherapy"))
+    her2 = _mapping(data.get("her2"))
+    v["her2_ihc"] = _fmt(her2.get("ihc"))
+    v["her2_ish"] = _fmt(her2.get("ish"))
+    for k in ("metastatic_sites", "interacting_drugs"):
+        items = data.get(k) or []
+        v[k] = [str(x) for x in items] if isinstance(items, list) else []
+    hepatic = _mapping(data.get("hepatic"))
+    v.update({f"hepatic_{h}": _fmt(hepatic.get(h)) for h in (*HEPATIC_NUM, "child_pugh")})
+    v["avoid_chemotherapy"] = _fmt(_mapping(data.get("preferences")).get("avoid_chemotherapy"))
     for k in ("unavailable_drugs", "available_drugs"):
         names = data.get(k) or []
         v[k] = ", ".join(str(n) for n in names) if isinstance(names, list) else ""
-    rows = []
-    for t in data.get("treatments") or []:
-        if not isinstance(t, Mapping):
-            continue
-        drugs = t.get("drugs") or []
-        rows.append({
-            "drugs": ", ".join(str(d) for d in drugs) if isinstance(drugs, list) else "",
-            "setting": _fmt(t.get("setting")) or "metastatic", "line": _fmt(t.get("line")),
-            "phase": _fmt(t.get("phase")), "started_months_ago": _fmt(t.get("started_months_ago")),
-            "ended_months_ago": _fmt(t.get("ended_months_ago")), "stop_reason": _fmt(t.get("stop_reason")),
-        })
+    rows = [_row_values(t) for t in data.get("treatments") or [] if isinstance(t, Mapping)]
     overrides = [{"gate": _fmt(o.get("gate")), "reason": _fmt(o.get("reason"))}
                  for o in data.get("gate_overrides") or [] if isinstance(o, Mapping)]
     return FormState(values=v, rows=rows, overrides=overrides)
 
 
 _PATH_TO_KEY = {"her2": "her2_ihc", "her2.ihc": "her2_ihc", "her2.ish": "her2_ish", "her2.status": "her2_ihc",
-                "preferences": "avoid_chemotherapy", "preferences.avoid_chemotherapy": "avoid_chemotherapy"}
+                "preferences": "avoid_chemotherapy", "preferences.avoid_chemotherapy": "avoid_chemotherapy",
+                "hepatic": "hepatic_bilirubin_x_uln", "hepatic.child_pugh": "hepatic_child_pugh",
+                **{f"hepatic.{h}": f"hepatic_{h}" for h in HEPATIC_NUM}}
 _TREAT = re.compile(r"^treatments\[(\d+)\](?:\.(\w+))?")
 _OVR = re.compile(r"^gate_overrides\[(\d+)\](?:\.(\w+))?")
 
@@ -244,20 +293,49 @@ def form_key(path: str, row_map: list[int], ovr_map: list[int]) -> str | None:
     if base in _PATH_TO_KEY:
         return _PATH_TO_KEY[base]
     known = {"id", *SCALAR_INT, *SCALAR_NUM, *SCALAR_ENUM, *SCALAR_BOOL, "metastatic_sites", "unavailable_drugs",
-             "available_drugs"}
+             "available_drugs", "interacting_drugs"}
     return base if base in known else None
 
 
 def place_issues(state: FormState, issues: list[Issue], row_map: list[int], ovr_map: list[int]) -> FormState:
-    """Attach each issue to its form field; the rest become general errors."""
+    """Attach each issue, in clinical words, to its form field; the rest become general errors."""
     for issue in issues:
         key = form_key(issue.field, row_map, ovr_map)
-        msg = issue.rule
-        if issue.value is not None and not isinstance(issue.value, dict | list):
-            shown = _fmt(issue.value)
-            msg = f"{shown[:60]}: {issue.rule}" if shown else issue.rule
+        msg = clinical_message(issue)
         if key is None:
-            state.general_errors.append(f"{issue.field}: {msg}")
-        else:
+            state.general_errors.append(msg)
+        elif msg not in state.errors.get(key, []):
             state.errors.setdefault(key, []).append(msg)
     return state
+
+
+#: Form keys as the error summary names them (scalar fields by their label; rows as "Treatment N, ...").
+FIELD_LABELS = {
+    "id": "Case identifier", "age_years": "Age", "sex": "Sex", "menopausal_status": "Menopausal status",
+    "ecog": "ECOG", "pregnant": "Pregnant", "pregnancy_trimester": "Pregnancy trimester", "her2_ihc": "HER2 IHC",
+    "her2_ish": "HER2 ISH", "er_percent": "ER", "pr_percent": "PR", "presentation": "Presentation",
+    "metastatic_diagnosis_months_ago": "Metastatic diagnosis", "visceral_crisis": "Visceral crisis",
+    "brain_metastases": "Brain metastases", "extracranial_progression": "Extracranial progression",
+    "metastatic_sites": "Metastatic sites", "distant_metastases": "Distant metastases", "lvef_percent": "LVEF",
+    "lvef_baseline_percent": "Baseline LVEF", "heart_failure": "Heart failure", "ild_history": "ILD / pneumonitis",
+    "qtcf_ms": "QTcF", "neuropathy_grade": "Neuropathy", "hepatic_bilirubin_x_uln": "Bilirubin",
+    "hepatic_ast_x_uln": "AST", "hepatic_alt_x_uln": "ALT", "hepatic_alp_x_uln": "Alkaline phosphatase",
+    "hepatic_child_pugh": "Child-Pugh class", "interacting_drugs": "Interacting drugs",
+    "avoid_chemotherapy": "Declines chemotherapy", "decision_point": "Decision point",
+    "unavailable_drugs": "Drugs not available", "available_drugs": "Restricted drugs available",
+}
+
+
+def field_labels(state: FormState) -> dict[str, str]:
+    """Labels of every key with an error, rows included (``t-1-ended_months_ago`` -> ``Treatment 2``)."""
+    labels = dict(FIELD_LABELS)
+    for key in state.errors:
+        if key.startswith(("t-", "o-")):
+            kind, idx, _ = key.split("-", 2)
+            labels[key] = f"{'Treatment' if kind == 't' else 'Override'} {int(idx) + 1}"
+    return labels
+
+
+def every_issue(data: Any, issues: list[Issue]) -> list[Issue]:
+    """The issues of ``data`` and those hidden behind them (see :func:`mbcpath.web.form_errors.every_issue`)."""
+    return _every_issue(data, issues)

@@ -1,66 +1,31 @@
-"""Jinja filters and labels: how values read on the page (presentation only, no clinical logic)."""
+"""Jinja filters and labels: how values read on the page (presentation only, no clinical logic).
+
+The labels and number formats are those of :mod:`mbcpath.report.labels`, so a page and a
+report say the same thing the same way; the board view is the report's own fragment.
+"""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from jinja2 import Environment
 
-DECISION_POINTS = {
-    "first_line": "First line", "maintenance": "Maintenance after induction", "second_line": "Second line",
-    "third_line_or_later": "Third line or later", "cns_event": "CNS event (isolated CNS progression)",
-    "next_line": "Next line",
-}
-CATEGORIES = {"preferred": "Preferred", "alternative": "Alternative", "selected_patients": "Selected patients",
-              "investigational": "Investigational"}
-CLASSES = {
-    "anti_her2_antibody": "anti-HER2 antibody", "her2_adc": "HER2 ADC", "her2_tki": "HER2 TKI", "taxane": "taxane",
-    "chemotherapy": "chemotherapy", "aromatase_inhibitor": "aromatase inhibitor", "serd": "SERD", "serm": "SERM",
-    "cdk46_inhibitor": "CDK4/6 inhibitor", "ofs": "ovarian function suppression", "mtor_inhibitor": "mTOR inhibitor",
-    "local_therapy": "local therapy",
-}
-ENDPOINTS = {"pfs": "PFS", "os": "OS", "orr": "ORR", "cns_pfs": "CNS-PFS", "cns_orr": "CNS ORR", "ttp": "TTP",
-             "ttf": "TTF", "dor": "DoR", "cbr": "CBR", "pfs_rate": "PFS rate", "os_rate": "OS rate",
-             "cns_pfs_rate": "CNS-PFS rate"}
-STATUS = {"met": "met", "not_met": "not met", "unknown": "unknown"}
+from mbcpath.report.labels import (
+    CATEGORIES,
+    CATEGORY_MEANING,
+    CLASSES,
+    DECISION_POINTS,
+    ENDPOINTS,
+    STATUS,
+    hr_text,
+    label,
+    num,
+    slug,
+)
 
-
-def label(value: Any) -> str:
-    """A readable label for an enum value (``first_line`` -> ``First line``)."""
-    if value is None:
-        return "—"
-    v = getattr(value, "value", value)
-    for table in (DECISION_POINTS, CATEGORIES, CLASSES, ENDPOINTS, STATUS):
-        if v in table:
-            return table[v]
-    return str(v).replace("_", " ")
-
-
-def num(x: Any, digits: int = 1) -> str:
-    """Numbers without trailing zeros; text (NR, NE) as is; None as an em dash."""
-    if x is None:
-        return "—"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, int):
-        return str(x)
-    if isinstance(x, float):
-        if not math.isfinite(x):
-            return "—"
-        text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
-        return text or "0"
-    return str(x)
-
-
-def hr_text(hr: Any, ci: Any = None) -> str:
-    """``HR 0.56 (95% CI 0.47–0.66)``."""
-    if hr is None:
-        return ""
-    text = f"HR {num(hr, 2)}"
-    if ci:
-        text += f" (95% CI {num(ci[0], 2)}–{num(ci[1], 2)})"
-    return text
+__all__ = ["CATEGORIES", "CLASSES", "DECISION_POINTS", "ENDPOINTS", "STATUS", "endpoint_parts", "fit_class",
+           "fit_label", "hr_text", "is_safety_stop", "label", "num", "register", "source_href", "source_title",
+           "source_verified"]
 
 
 def fit_label(fit: Any) -> str:
@@ -112,9 +77,24 @@ def is_safety_stop(excluded: Any, gate_ids: set[str]) -> bool:
     return any(g in gate_ids for g in getattr(excluded, "gates", ()))
 
 
+def board_html(board: Any, links: bool = True) -> Any:
+    """The board view fragment (shared with the PDF report)."""
+    from mbcpath.report.document import board_html as render
+
+    return render(board, links=links)
+
+
+def trial_matches_html(board: Any, total_ongoing: int | None = None) -> Any:
+    """The trial-matching list (shared with the PDF report)."""
+    from mbcpath.report.document import trial_matches_html as render
+
+    return render(board, links=True, total_ongoing=total_ongoing)
+
+
 def register(env: Environment) -> None:
-    env.filters.update(label=label, num=num, fit_label=fit_label, fit_class=fit_class)
+    env.filters.update(label=label, num=num, fit_label=fit_label, fit_class=fit_class, slug=slug)
     env.tests.update(is_safety_stop=is_safety_stop)
     env.globals.update(hr_text=hr_text, endpoint_parts=endpoint_parts, source_href=source_href,
-                       source_title=source_title,
-                       source_verified=source_verified, label=label)
+                       source_title=source_title, source_verified=source_verified, label=label,
+                       board_html=board_html, trial_matches_html=trial_matches_html,
+                       category_labels=CATEGORIES, category_meaning=CATEGORY_MEANING)

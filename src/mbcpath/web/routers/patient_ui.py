@@ -1,55 +1,36 @@
-"""The clinician's patient form and results page (server-rendered, works without JavaScript).
+"""The clinician's patient form (server-rendered, works without JavaScript).
 
-Nothing is stored: the results page carries the patient back in a hidden field
-so that "Edit patient" can re-open the form.
+Nothing is stored. A valid form answers with a redirect to ``/results#p=<token>``
+(POST-redirect-GET): the patient travels in the URL fragment, which the browser keeps
+and never sends, so results can be bookmarked, shared and reached again with Back
+without "Confirm Form Resubmission". Without JavaScript (the form's ``prg`` field stays
+empty) the results are rendered in the POST response instead.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from mbcpath.errors import InputError, MbcpathError
-from mbcpath.kb import KnowledgeBase
 from mbcpath.web import forms
-from mbcpath.web.deps import FeatureUnavailable, SettingsDep, TemplatesDep, load_projector
+from mbcpath.web.deps import SettingsDep, TemplatesDep
 from mbcpath.web.examples import find_example, load_examples
-from mbcpath.web.services import MalformedJson, parse_json_bytes, recommend_for, unwrap_patient
+from mbcpath.web.routers import report_ui, results_ui
+from mbcpath.web.routers.results_ui import posted_patient, render_results
+from mbcpath.web.services import MalformedJson
+from mbcpath.web.share import TokenError, encode_patient
 
-log = logging.getLogger("mbcpath.web")
 router = APIRouter()
+router.include_router(results_ui.router)
+router.include_router(report_ui.router)
 
 CHOICES = {name: getattr(forms, name) for name in (
     "SEX", "MENOPAUSAL", "IHC", "ISH", "PRESENTATION", "SITES", "BRAIN", "ILD", "TRI", "ECOG", "NEUROPATHY",
-    "DECISION", "SETTING", "PHASE", "STOP")}
-FIELD_LABELS = {
-    "id": "Case identifier", "age_years": "Age", "sex": "Sex", "menopausal_status": "Menopausal status",
-    "ecog": "ECOG", "pregnant": "Pregnant", "her2_ihc": "HER2 IHC", "her2_ish": "HER2 ISH", "er_percent": "ER",
-    "pr_percent": "PR", "presentation": "Presentation", "metastatic_diagnosis_months_ago": "Metastatic diagnosis",
-    "visceral_crisis": "Visceral crisis", "brain_metastases": "Brain metastases",
-    "extracranial_progression": "Extracranial progression", "metastatic_sites": "Metastatic sites",
-    "lvef_percent": "LVEF", "heart_failure": "Heart failure", "ild_history": "ILD / pneumonitis", "qtcf_ms": "QTcF",
-    "neuropathy_grade": "Neuropathy", "avoid_chemotherapy": "Declines chemotherapy",
-    "decision_point": "Decision point", "unavailable_drugs": "Drugs not available",
-    "available_drugs": "Restricted drugs available",
-}
-_ROW_LABELS = {"drugs": "drugs", "setting": "setting", "line": "line", "phase": "phase",
-               "started_months_ago": "started", "ended_months_ago": "ended", "stop_reason": "stop reason",
-               "gate": "gate", "reason": "reason"}
-
-
-def _field_labels(state: forms.FormState) -> dict[str, str]:
-    labels = dict(FIELD_LABELS)
-    for key in state.errors:
-        if key.startswith(("t-", "o-")):
-            kind, idx, name = key.split("-", 2)
-            what = "Treatment" if kind == "t" else "Override"
-            labels[key] = f"{what} {int(idx) + 1}, {_ROW_LABELS.get(name, name)}"
-    return labels
+    "DECISION", "SETTING", "PHASE", "STOP", "TRIMESTER", "CHILD_PUGH", "INTERACTING", "RESPONSE")}
 
 
 def _gate_choices(request: Request) -> list[tuple[str, str]]:
@@ -72,7 +53,7 @@ def render_form(request: Request, templates: Any, state: forms.FormState, *, sel
             gates.append((o["gate"], o["gate"]))
     ctx = {"state": state, "choices": CHOICES, "examples": load_examples(settings.examples_dir),
            "examples_dir": settings.examples_dir, "selected": selected, "known_drugs": forms.KNOWN_DRUGS_SORTED,
-           "field_labels": _field_labels(state), "gate_choices": gates, "section": "patient"}
+           "field_labels": forms.field_labels(state), "gate_choices": gates, "section": "patient"}
     return templates.TemplateResponse(request, "patient_form.html", ctx, status_code=status_code)
 
 
@@ -111,106 +92,55 @@ def _apply_row_action(state: forms.FormState, action: str) -> bool:
 
 @router.post("/patient", response_class=HTMLResponse)
 async def patient_submit(request: Request, templates: TemplatesDep) -> Response:
-    """Evaluate the posted form; on invalid input, show the form again with messages next to the fields."""
+    """Evaluate the posted form; invalid input shows the form again with every message next to its field."""
     form = await request.form()
     state = forms.state_from_form(form)
     action = form.get("action")
     if isinstance(action, str) and _apply_row_action(state, action):
         return render_form(request, templates, state)
     data, row_map, ovr_map = forms.contract_from_state(state)
-    return await _evaluate(request, templates, data, state=state, row_map=row_map, ovr_map=ovr_map)
-
-
-async def _posted_patient_json(request: Request) -> Any:
-    """The ``patient_json`` form field, parsed (raises :class:`MalformedJson`) and unwrapped."""
-    raw = (await request.form()).get("patient_json")
-    return unwrap_patient(parse_json_bytes(raw.encode() if isinstance(raw, str) else b""))
+    return await _evaluate(request, templates, data, state=state, row_map=row_map, ovr_map=ovr_map,
+                           redirect=form.get("prg") == "1")
 
 
 @router.post("/patient/json", response_class=HTMLResponse)
 async def patient_json(request: Request, templates: TemplatesDep) -> Response:
     """Evaluate a pasted contract JSON (the same validation as the API)."""
+    form = await request.form()
     try:
-        data = await _posted_patient_json(request)
-    except MalformedJson as err:
-        state = forms.FormState(general_errors=[f"Patient JSON: {err.detail}"])
+        data = await posted_patient(request)
+    except (MalformedJson, TokenError) as err:
+        state = forms.FormState(general_errors=[f"Patient JSON: {err}"])
         return render_form(request, templates, state, status_code=400)
     state = forms.state_from_contract(data) if isinstance(data, dict) else forms.FormState()
     _, row_map, ovr_map = forms.contract_from_state(state)
-    return await _evaluate(request, templates, data, state=state, row_map=row_map, ovr_map=ovr_map)
+    return await _evaluate(request, templates, data, state=state, row_map=row_map, ovr_map=ovr_map,
+                           redirect=form.get("prg") == "1")
 
 
 @router.post("/patient/edit", response_class=HTMLResponse)
 async def patient_edit(request: Request, templates: TemplatesDep) -> Response:
-    """Re-open the form with the patient carried by the results page."""
+    """Re-open the form with the patient carried by the results page (``patient_json`` or a link token ``p``)."""
     try:
-        data = await _posted_patient_json(request)
-    except MalformedJson as err:
-        return render_form(request, templates, forms.FormState(general_errors=[err.detail]), status_code=400)
+        data = await posted_patient(request)
+    except (MalformedJson, TokenError) as err:
+        return render_form(request, templates, forms.FormState(general_errors=[str(err)]), status_code=400)
     state = forms.state_from_contract(data) if isinstance(data, dict) else forms.FormState()
     return render_form(request, templates, state)
 
 
 async def _evaluate(request: Request, templates: Any, data: Any, *, state: forms.FormState, row_map: list[int],
-                    ovr_map: list[int]) -> Response:
+                    ovr_map: list[int], redirect: bool) -> Response:
     from mbcpath.kb import load_kb
-    from mbcpath.web.deps import load_engine
+    from mbcpath.web.results_view import evaluate
 
     kb = load_kb(request.app.state.settings.kb_path)
-    engine = load_engine()
     try:
-        patient, rec = recommend_for(data, kb, engine)
+        patient, rec = evaluate(data, kb)
     except InputError as err:
-        forms.place_issues(state, err.issues, row_map, ovr_map)
+        forms.place_issues(state, forms.every_issue(data, err.issues), row_map, ovr_map)
         return render_form(request, templates, state, status_code=422)
-    return render_results(request, templates, kb, patient, rec)
-
-
-def projection_view(rec: Any, kb: KnowledgeBase, patient: Any = None) -> dict[str, Any]:
-    """Projections for the results page: server-side SVG charts (one per basis), the table rows, or why not.
-
-    The chart data model is :mod:`mbcpath.survival.chart` (solid/dashed segments, bands, markers); the SVG is
-    its small renderer, so the page needs no chart script.
-    """
-    try:
-        project = load_projector()
-    except FeatureUnavailable as err:
-        return {"note": err.detail}
-    try:
-        proj = project(rec, kb, patient=patient)
-        from mbcpath.survival.chart import charts, render_svg
-
-        figures = [{"endpoint": c.endpoint, "svg": render_svg(c), "chart": c} for c in charts(proj)]
-    except MbcpathError as err:
-        return {"note": f"Projections could not be computed: {err}"}
-    except ImportError as err:
-        return {"note": f"Projection charts are not available ({err})."}
-    except Exception as err:  # a failing chart must not hide the recommendation itself
-        log.error("projection failed: %s", type(err).__name__)
-        return {"note": "Projections could not be computed for these options (see the server log)."}
-    if not figures:
-        return {"note": "No option has trial data to project.", "projections": proj}
-    return {"figures": figures, "projections": proj, "sequences": _sequences(kb, patient)}
-
-
-def _sequences(kb: KnowledgeBase, patient: Any) -> Any:
-    """Expected time on effective therapy across plausible sequences (None if it cannot be computed)."""
-    if patient is None:
-        return None
-    try:
-        from mbcpath.survival.sequences import sequence_report
-
-        return sequence_report(patient, kb)
-    except (MbcpathError, ImportError) as err:
-        log.warning("sequences not computed: %s", type(err).__name__)
-        return None
-
-
-def render_results(request: Request, templates: Any, kb: KnowledgeBase, patient: Any, rec: Any) -> Response:
-    projection = projection_view(rec, kb, patient) if rec.options else {}
-    patient_json = patient.model_dump_json(exclude_defaults=True)
-    ctx = {"rec": rec, "patient": patient, "patient_json": patient_json, "section": "patient",
-           "rec_json": rec.model_dump(mode="json", by_alias=True), "projection": projection,
-           "safety_gate_ids": {g.id for g in kb.safety.gates}}
-    return templates.TemplateResponse(request, "results.html", ctx)
-
+    if redirect:  # POST-redirect-GET: the patient goes into the URL fragment, never into the server's logs
+        token = encode_patient(patient.model_dump_json(exclude_defaults=True))
+        return RedirectResponse(f"/results#p={token}", status_code=303)
+    return await render_results(request, templates, kb, patient, rec, lazy=False)

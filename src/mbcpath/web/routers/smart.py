@@ -51,7 +51,7 @@ async def callback(request: Request, templates: TemplatesDep, code: str = "", st
     from mbcpath.interop.smart import SmartError, finish, read_record
     from mbcpath.kb import load_kb
     from mbcpath.web.deps import load_engine
-    from mbcpath.web.routers.patient_ui import render_results
+    from mbcpath.web.routers.results_ui import render_results
 
     if error or not code or not state:
         return _problem(f"authorization failed: {error or 'code and state are required'}")
@@ -63,4 +63,4 @@ async def callback(request: Request, templates: TemplatesDep, code: str = "", st
         return _problem(str(err))
     kb = load_kb(request.app.state.settings.kb_path)
     rec = merge_into(load_engine()(imported.patient, kb), imported)
-    return render_results(request, templates, kb, imported.patient, rec)
+    return await render_results(request, templates, kb, imported.patient, rec, lazy=False)

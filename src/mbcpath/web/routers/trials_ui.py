@@ -1,4 +1,4 @@
-"""The trial explorer: searchable list with a forest plot, and a page per trial."""
+"""The trial explorer: searchable list with a forest plot (server-side SVG), and a page per trial."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from mbcpath.report.charts import forest_svg
 from mbcpath.web.deps import KbDep, TemplatesDep
-from mbcpath.web.services import forest_figure, forest_rows, resolve_trial, search_trials, trial_source_keys
+from mbcpath.web.services import forest_rows, resolve_trial, search_trials, trial_source_keys
 
 router = APIRouter()
 
@@ -20,7 +21,7 @@ async def trials_page(request: Request, kb: KbDep, templates: TemplatesDep,
     found = search_trials(kb, q)
     rows = forest_rows(kb, found)
     ctx = {"trials": found, "q": q or "", "rows": rows, "section": "trials",
-           "figure": forest_figure(rows) if rows else None}
+           "figure": forest_svg(rows, title="Hazard ratios (95% CI), log scale")}
     return templates.TemplateResponse(request, "trials.html", ctx)
 
 
@@ -36,7 +37,7 @@ async def trial_page(request: Request, trial_id: str, kb: KbDep, templates: Temp
                             "label": f"{e.endpoint.upper()} · {e.analysis[:48]}", "hr": e.hr, "lo": e.hr_ci95[0],
                             "hi": e.hr_ci95[1], "comparison": arms, "analysis": e.analysis,
                             "verified": e.verified, "randomized": t.randomized, "population": e.population or ""})
-    figure = forest_figure(hr_rows, title=f"{t.id}: hazard ratios of every analysis") if hr_rows else None
+    figure = forest_svg(hr_rows, title=f"{t.id}: hazard ratios of every analysis")
     arm_labels = {a.id: a.label for a in t.arms}
     ctx = {"t": t, "arm_labels": arm_labels, "source_keys": trial_source_keys(t), "figure": figure,
            "section": "trials"}
