@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import load_case, run_cli, vignette_files
+from conftest import ROOT, load_case, run_cli, vignette_files
 from mbcpath.domain.recommendation import Recommendation
 from vignette_checks import check
 
@@ -52,3 +52,16 @@ def test_cli_json_output_is_the_contract(tmp_path):
     assert rec.decision_point.value == "first_line"
     assert [o["rank"] for o in data["options"]] == list(range(1, len(data["options"]) + 1))
     assert all("class" in c for o in data["options"] for c in o["components"])
+
+
+def test_brief_format_for_the_seed_first_line_case():
+    """`mbcpath recommend seed-01 --format brief`: at most 40 lines, names the rank-1 option and its trial's
+    numbers once, states the decision point and that mbcpath is not a medical device."""
+    res = run_cli("recommend", str(ROOT / "examples/patients/seed-01-first-line.json"), "--format", "brief")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert 5 <= len(lines) <= 40
+    assert "decision point: first line" in lines[0] and "Not a medical device" in res.stdout
+    assert "1. Trastuzumab deruxtecan + pertuzumab" in res.stdout
+    assert res.stdout.count("DESTINY-Breast09: PFS") == 1
+    assert "_" not in "".join(lines[3:])  # clinical words, not fact names

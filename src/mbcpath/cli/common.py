@@ -15,6 +15,7 @@ import typer
 class OutputFormat(StrEnum):
     json = "json"
     text = "text"
+    brief = "brief"
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -28,7 +28,8 @@ app.add_typer(schema_app, name="schema")
 @app.command()
 def recommend(
     file: Annotated[Path, typer.Argument(help="patient JSON file (the contract's patient)")],
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="json (the contract) or text")] = (
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f",
+                                              help="text (full), brief (at most 40 lines) or json (the contract)")] = (
         OutputFormat.text
     ),
 ) -> None:
@@ -39,6 +40,10 @@ def recommend(
         rec = _recommend_file(file, run)
     if fmt is OutputFormat.json:
         sys.stdout.write(rec.to_json() + "\n")
+    elif fmt is OutputFormat.brief:
+        from mbcpath.cli.brief import render_brief
+
+        sys.stdout.write(render_brief(rec))
     else:
         from mbcpath.cli.render import render_text
 

@@ -116,6 +116,7 @@ class EvidenceRef(_Out):
 
     trial: str
     support: Support = Field("direct", description="direct: the option's regimen was an arm of this trial")
+    arm: str | None = Field(None, description="direct support: the arm id of the option's regimen")
     basis: str = Field("", description="for indirect support: what is extrapolated from what")
     title: str = ""
     phase: str | None = None

@@ -49,8 +49,9 @@ def conflicts(run: Run, options: list[Option], excluded: list[Excluded]) -> list
     if decision is not None and decision.contradiction:
         out.append(decision.contradiction)
     dp = run.facts["decision_point"]
+    offered = {o.regimen_id for o in options}
     for n in run.plan.conflicts:
-        if dp not in n.decision_points:
+        if dp not in n.decision_points or not n.when_offered <= offered:
             continue
         v = run.verdict(n.cond)
         if v:
@@ -96,8 +97,9 @@ def _stop_text(a: Any) -> str:
     if not a.gate.startswith("label:"):
         return str(a.text)
     drugs = ", ".join(sorted(a.drugs))
-    lift = " (a documented cardio-oncology or specialist review can lift it)" if a.overridable else ""
-    return f"{a.text}: {drugs}{lift}. Each option gives the label's own words."
+    verb = "not started or stopped (labels)" if a.severity == "stop" else "given with the labels' warnings"
+    lift = "; a documented cardio-oncology or specialist review can lift it" if a.overridable else ""
+    return f"{a.text}: {drugs} {verb}{lift}. Each option gives the label's own words."
 
 
 def trial_matches(run: Run) -> list[TrialMatch]:

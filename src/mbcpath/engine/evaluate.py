@@ -278,11 +278,9 @@ def _record_label(run: Run, stop: DrugStop, severity: str, basis: str, drug: str
     if stop.kind != "safety" or stop.dimension is None:
         return
     key = f"label:{stop.dimension}" + (":warning" if severity == "warning" else "")
-    verb = "not started or stopped, per their labels" if severity == "stop" else "label warnings"
     a = run.applied.get(key)
     if a is None:
-        a = run.applied[key] = AppliedStop(key, severity, f"{stop.title} ({basis}): {verb}", set(),
-                                           stop.overridable, ())
+        a = run.applied[key] = AppliedStop(key, severity, f"{stop.title} ({basis})", set(), stop.overridable, ())
     a.drugs.add(drug)
     a.overridable = a.overridable and stop.overridable
     a.sources = tuple(dict.fromkeys((*a.sources, *stop.sources)))

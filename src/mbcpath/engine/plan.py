@@ -143,6 +143,7 @@ class Note:
     cond: Condition
     decision_points: frozenset[str]
     text: str
+    when_offered: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,8 @@ def compile_plan(kb: KnowledgeBase) -> Plan:
         drug_stops=MappingProxyType(_drug_stops(kb)),
         regimen_gates=gates,
         gate_conditions=MappingProxyType({g.id: compile_condition(g.when) for g in gates if g.when}),
-        conflicts=tuple(Note(n.id, compile_condition(n.when), frozenset(n.decision_points), n.text + _cite(n.sources))
-                        for n in kb.notes.conflicts),
+        conflicts=tuple(Note(n.id, compile_condition(n.when), frozenset(n.decision_points), n.text + _cite(n.sources),
+                             frozenset(n.when_offered)) for n in kb.notes.conflicts),
         missing=tuple(MissingText(m.fact, m.text, compile_condition(m.when) if m.when else None)
                       for m in kb.notes.missing_data),
         ongoing_trials=tuple(sorted(t.id for t in kb.trials.values() if t.status == "ongoing")),
@@ -232,20 +233,21 @@ def _regimen(kb: KnowledgeBase, rid: str) -> PlanRegimen:
     return PlanRegimen(r.id, r.name, tuple(PlanComponent.of(c) for c in r.components), r.dynamic)
 
 
-def _direct(kb: KnowledgeBase, trial_id: str, regimen_id: str) -> bool:
-    """The option's own regimen was an arm of the trial (its numbers are the option's)."""
-    return any(a.regimen == regimen_id for a in kb.trials[trial_id].arms)
+def _own_arm(kb: KnowledgeBase, trial_id: str, regimen_id: str) -> str | None:
+    """The arm of the trial given the option's own regimen (its numbers are the option's), if any."""
+    return next((a.id for a in kb.trials[trial_id].arms if a.regimen == regimen_id), None)
 
 
 def _candidate(kb: KnowledgeBase, rule: OptionRule, statements: dict[str, GuidelineRef],
                statics: dict[tuple[str, str], EvidenceRef]) -> Candidate:
     links = []
     for ev in rule.evidence:
-        direct = _direct(kb, ev.trial, rule.regimen)
+        arm = _own_arm(kb, ev.trial, rule.regimen)
+        direct = arm is not None
         key = (ev.trial, ev.role)
         if key not in statics:
             statics[key] = static_evidence(kb.trials[ev.trial], ev.role)
-        ref = statics[key]
+        ref = statics[key].model_copy(update={"arm": arm})
         if not direct:
             ref = ref.model_copy(update={"support": "indirect", "endpoints": [], "esmo_mcbs": None,
                                          "basis": f"indirect support: {ev.role}"})

@@ -625,6 +625,8 @@ class Note(_KB):
     when: ConditionText
     decision_points: list[str] = Field(default_factory=lambda: list(DECISION_POINTS))
     text: str
+    when_offered: list[str] = Field(default_factory=list,
+                                    description="regimen ids that must all be offered for the note to apply")
     sources: Sources
 
     _c = field_validator("when")(classmethod(lambda cls, v: _check_condition(v)))
