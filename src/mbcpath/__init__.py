@@ -21,11 +21,12 @@ if TYPE_CHECKING:
     from mbcpath.domain.recommendation import Recommendation
 
 
-def recommend(patient: Any, kb: Any = None) -> Recommendation:
-    """Recommend options for a :class:`~mbcpath.domain.patient.Patient` (see :mod:`mbcpath.engine`)."""
+def recommend(patient: Any, kb: Any = None, *, as_of: Any = None) -> Recommendation:
+    """Recommend options for a :class:`~mbcpath.domain.patient.Patient` (see :mod:`mbcpath.engine`);
+    ``as_of`` (a ``datetime.date``) answers with the evidence known on that date."""
     from mbcpath.engine.core import recommend as _recommend
 
-    return _recommend(patient, kb)
+    return _recommend(patient, kb, as_of=as_of)
 
 
 def parse_patient(data: Any) -> Any:

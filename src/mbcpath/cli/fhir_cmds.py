@@ -49,18 +49,24 @@ def read_fhir_file(path: Path) -> Any:
         raise fail(f"{path} = line {err.lineno} column {err.colno}: not valid JSON: {err.msg}") from None
 
 
+def _is_fhir(obj: Any) -> bool:
+    """A FHIR resource or Bundle (a ``resourceType`` key), or a list of them."""
+    if isinstance(obj, dict):
+        return isinstance(obj.get("resourceType"), str)
+    return isinstance(obj, list) and bool(obj) and all(isinstance(x, dict) and "resourceType" in x for x in obj)
+
+
 def read_patient_or_bundle(path: Path, as_of: date | None = None) -> tuple[Any, Any]:
     """For ``mbcpath recommend``: ``(patient, FhirImport or None)`` from a contract file or FHIR input."""
     from mbcpath.cli.common import read_patient_file
     from mbcpath.domain.validation import parse_patient
-    from mbcpath.interop.fhir import detect_and_convert
-    from mbcpath.interop.fhir_read import looks_like_fhir
 
     if path.suffix != ".ndjson" and not path.is_dir():
         raw = read_fhir_file(path)
-        if not looks_like_fhir(raw):
+        if not _is_fhir(raw):  # the contract's patient: no FHIR machinery is imported
             return read_patient_file(path), None
     from mbcpath.errors import InputError, Issue
+    from mbcpath.interop.fhir import detect_and_convert
     from mbcpath.interop.outcome import FhirInputError
 
     try:

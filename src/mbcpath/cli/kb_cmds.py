@@ -184,18 +184,58 @@ def kb_diff(
     from_spec: Annotated[str, typer.Argument(metavar="FROM", help="date YYYY-MM-DD, release id or git revision")],
     to_spec: Annotated[str, typer.Argument(metavar="TO", help="date YYYY-MM-DD, release id or git revision")],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
+    patients: Annotated[Path | None, typer.Option("--patients", help="folder of patient JSON files: whose answer "
+                                                  "changes between the two, and how")] = None,
 ) -> None:
-    """What changed in the KB between two dates, releases or git revisions."""
+    """What changed in the KB between two dates, releases or git revisions (and, with --patients, whose
+    recommendation changes: options gained, lost or re-ranked)."""
     from mbcpath.kb.history import diff_kb, load_kb_at
 
     try:
-        diff = diff_kb(load_kb_at(from_spec), load_kb_at(to_spec))
+        old, new = load_kb_at(from_spec), load_kb_at(to_spec)
+        diff = diff_kb(old, new)
     except KnowledgeBaseError as err:
         raise fail(f"error: {err}", 2) from None
+    changes = _patient_changes(patients, old, new) if patients is not None else None
     if fmt is OutputFormat.json:
-        _write_json(diff.to_dict())
-    else:
-        sys.stdout.write("\n".join(_diff_lines(diff)) + "\n")
+        _write_json({**diff.to_dict(), **({"patients": changes} if changes is not None else {})})
+        return
+    lines = _diff_lines(diff)
+    if changes is not None:
+        lines += _patient_lines(changes)
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _patient_changes(folder: Path, old: Any, new: Any) -> list[dict[str, Any]]:
+    """For each patient file of ``folder``: the ranked regimens under ``old`` and ``new`` and what moved."""
+    from mbcpath.cli.common import read_patient_file
+    from mbcpath.engine import recommend
+    from mbcpath.errors import InputError
+
+    if not folder.is_dir():
+        raise fail(f"--patients = {str(folder)!r}: not a folder")
+    out = []
+    for f in sorted(folder.glob("*.json")):
+        try:
+            patient = read_patient_file(f)
+        except InputError:
+            continue  # an invalid example is refused by `recommend`; it has no answer to compare
+        before = [o.regimen_id for o in recommend(patient, old).options]
+        after = [o.regimen_id for o in recommend(patient, new).options]
+        if before != after:
+            out.append({"patient": f.stem, "before": before, "after": after,
+                        "gained": [r for r in after if r not in before], "lost": [r for r in before if r not in after],
+                        "re_ranked": [r for r in after if r in before and after.index(r) != before.index(r)]})
+    return out
+
+
+def _patient_lines(changes: list[dict[str, Any]]) -> list[str]:
+    lines = ["", f"Patients whose answer changes: {len(changes)}"]
+    for c in changes:
+        parts = [f"{k.replace('_', '-')} {', '.join(c[k])}" for k in ("gained", "lost", "re_ranked") if c[k]]
+        lines.append(f"  {c['patient']}: " + "; ".join(parts) + f" (rank 1: {(c['before'] or ['none'])[0]} -> "
+                     f"{(c['after'] or ['none'])[0]})")
+    return lines
 
 
 # ----------------------------------------------------------------------------- watch

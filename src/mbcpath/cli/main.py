@@ -6,6 +6,7 @@ Heavy modules are imported inside the commands so that start-up stays fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -25,6 +26,16 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(schema_app, name="schema")
 
 
+def parse_as_of(value: str | None) -> dt.date | None:
+    """``--as-of YYYY-MM-DD`` as a date (exit 2 naming the option when it is not one)."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"--as-of = {value!r}: not a date (use YYYY-MM-DD)") from None
+
+
 @app.command()
 def recommend(
     file: Annotated[Path, typer.Argument(help="patient JSON file (the contract's patient)")],
@@ -32,12 +43,18 @@ def recommend(
                                               help="text (full), brief (at most 40 lines) or json (the contract)")] = (
         OutputFormat.text
     ),
+    as_of: Annotated[str | None, typer.Option("--as-of", help="answer with the evidence known on YYYY-MM-DD")] = None,
 ) -> None:
     """Rank the options for one patient at the decision point."""
-    from mbcpath.engine import recommend as run
+    from mbcpath.engine import recommend as engine
+
+    day = parse_as_of(as_of)
+
+    def run(patient: Any, kb: Any = None) -> Any:
+        return engine(patient, kb, as_of=day)
 
     with exit_on_error():
-        rec = _recommend_file(file, run)
+        rec = _recommend_file(file, run, day)
     if fmt is OutputFormat.json:
         sys.stdout.write(rec.to_json() + "\n")
     elif fmt is OutputFormat.brief:
@@ -87,12 +104,16 @@ def serve(
     run_server(host=host, port=port)
 
 
-def _recommend_file(file: Path, run: Any) -> Any:
-    """Contract patient JSON, or FHIR input (a Bundle / ndjson) mapped by mbcpath.interop (its notes merged)."""
+def _recommend_file(file: Path, run: Any, as_of: dt.date | None = None) -> Any:
+    """Contract patient JSON, or FHIR input (a Bundle / ndjson) mapped by mbcpath.interop (its notes merged);
+    ``as_of`` is also the decision moment from which FHIR dates become months."""
     from mbcpath.cli.fhir_cmds import read_patient_or_bundle
+
+    patient, imported = read_patient_or_bundle(file, as_of)
+    if imported is None:
+        return run(patient)
     from mbcpath.interop.fhir import merge_into
 
-    patient, imported = read_patient_or_bundle(file)
     return merge_into(run(patient), imported)
 
 

@@ -13,6 +13,7 @@ shared/domain.md sections 3-5 (the clinical model); the KB files cite each rule'
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,16 +27,22 @@ from mbcpath.facts.derive import PatientFacts, derive_facts
 from mbcpath.kb.loader import KnowledgeBase, load_kb
 
 
-def plan_for(kb: KnowledgeBase) -> Plan:
-    """The compiled plan of ``kb`` (compiled once and kept with the KB object)."""
-    plan = kb.__dict__.get("_plan")
+def plan_for(kb: KnowledgeBase, as_of: dt.date | None = None) -> Plan:
+    """The compiled plan of ``kb`` (or of its view as of a date), compiled once and kept with the KB object."""
+    plans: dict[dt.date | None, Plan] = kb.__dict__.setdefault("_plans", {})
+    plan = plans.get(as_of)
     if plan is None:
-        plan = compile_plan(kb)
-        kb.__dict__["_plan"] = plan
+        if as_of is None:
+            plan = compile_plan(kb)
+        else:
+            from mbcpath.kb.history import kb_as_of
+
+            plan = compile_plan(kb_as_of(kb, as_of))
+        plans[as_of] = plan
     return plan
 
 
-def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendation:
+def recommend(patient: Patient, kb: KnowledgeBase | None = None, *, as_of: dt.date | None = None) -> Recommendation:
     """Rank the reasonable options for ``patient`` at its decision point.
 
     Parameters
@@ -44,6 +51,9 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
         A validated patient (see :func:`mbcpath.domain.validation.parse_patient`).
     kb : KnowledgeBase, optional
         The knowledge base release; default :func:`mbcpath.kb.load_kb`.
+    as_of : datetime.date, optional
+        Answer with what was known on that date: option rules, trial results and guideline statements
+        that became public later are left out (:func:`mbcpath.kb.history.kb_as_of`); the answer carries it.
 
     Returns
     -------
@@ -51,9 +61,10 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
         The contract's recommendation: options ranked from 1, every regimen considered
         and excluded with its reasons, conflicts and missing data. Deterministic.
     """
-    plan = plan_for(kb or load_kb())
+    plan = plan_for(kb or load_kb(), as_of)
     pf = derive_facts(patient)
     base = _base(patient, pf, plan)
+    base["as_of"] = as_of.isoformat() if as_of else None
     scope = _out_of_scope_reason(patient, pf.values)
     if scope is not None:
         return Recommendation(**base, out_of_scope=scope[0], options=[], excluded=[], conflicts=[],

@@ -242,6 +242,8 @@ def _candidate(kb: KnowledgeBase, rule: OptionRule, statements: dict[str, Guidel
                statics: dict[tuple[str, str], EvidenceRef]) -> Candidate:
     links = []
     for ev in rule.evidence:
+        if ev.trial not in kb.trials:  # an as-of view before the trial reported
+            continue
         arm = _own_arm(kb, ev.trial, rule.regimen)
         direct = arm is not None
         key = (ev.trial, ev.role)
@@ -253,15 +255,41 @@ def _candidate(kb: KnowledgeBase, rule: OptionRule, statements: dict[str, Guidel
                                          "basis": f"indirect support: {ev.role}"})
         links.append(EvidenceLink(ev.trial, ev.role, "direct" if direct else "indirect", ref))
     tier = Tier(label=rule.tier.label, statements=list(rule.tier.statements), text=rule.tier.note)
+    guidelines = tuple(statements[s] for s in rule.guidelines if s in statements)
+    rationale = (*rule.rationale, *_newer_than_guidelines(kb, [lk.trial for lk in links if lk.support == "direct"],
+                                                          guidelines))
     return Candidate(
         rule_id=rule.id, regimen=_regimen(kb, rule.regimen), category=rule.category, priority=rule.priority,
         tier=tier, summary=rule.summary,
         requires=tuple(_criterion(c) for c in rule.requires), criteria=tuple(_criterion(c) for c in rule.criteria),
         adjustments=tuple(Adjustment(a.id, compile_condition(a.when), a.category, a.priority, a.note)
                           for a in rule.adjustments),
-        evidence=tuple(links), guidelines=tuple(statements[s] for s in rule.guidelines),
-        rationale=tuple(rule.rationale), exposure_exempt=rule.exposure_exempt, known_since=rule.known_since,
+        evidence=tuple(links), guidelines=guidelines,
+        rationale=rationale, exposure_exempt=rule.exposure_exempt, known_since=rule.known_since,
     )
+
+
+def _first_public(kb: KnowledgeBase, trial_id: str) -> str | None:
+    """The date a trial's results first became public (its earliest endpoint's ``known_since``)."""
+    t = kb.trials[trial_id]
+    dates = [str(e.known_since) for e in t.endpoints if getattr(e, "known_since", None)]
+    own = getattr(t, "known_since", None)
+    return str(own) if own else (min(dates) if dates else None)
+
+
+def _newer_than_guidelines(kb: KnowledgeBase, trials: list[str], guidelines: tuple[GuidelineRef, ...]) -> list[str]:
+    """'DESTINY-Breast09 (2025-06) is newer than every guideline statement cited (ASCO 2022-06)'."""
+    dated = [(g.body, str(g.date)) for g in guidelines if g.date and g.body not in ("FDA", "EMA")]
+    if not dated:
+        return []
+    newest_body, newest = max(dated, key=lambda bd: bd[1])
+    out = []
+    for tid in trials:
+        first = _first_public(kb, tid)
+        if first and first[:7] > newest[:7]:
+            out.append(f"Evidence newer than the guidelines cited: {tid} ({first[:7]}) is newer than "
+                       f"{newest_body} {newest[:7]}.")
+    return out
 
 
 # ----------------------------------------------------------------------------- drug stops
