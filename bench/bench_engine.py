@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 TARGET = 2000.0
+RATIO_TARGET = 5.0  # issue 8: recommend with explanations within 5x the validation time
 
 
 def _best(fn: Callable[[], None], repeat: int) -> float:
@@ -79,8 +80,16 @@ def main(argv: list[str] | None = None) -> int:
         for p in patients:
             recommend(p, kb).to_json()
 
-    t_val = _best(validate, args.repeat)
-    t_eng = _best(engine, args.repeat)
+    # Validation and engine alternate round by round (the machine is shared: a load that comes and goes
+    # hits both sides of each round's ratio); the ratio reported is the median of the rounds'.
+    ratios, vals, engs = [], [], []
+    for _ in range(max(args.repeat, 3)):
+        tv, te = _best(validate, 1), _best(engine, 1)
+        vals.append(tv)
+        engs.append(te)
+        ratios.append(te / tv)
+    t_val, t_eng = min(vals), min(engs)
+    ratio = sorted(ratios)[len(ratios) // 2]
     t_json = _best(engine_json, args.repeat)
     n = len(raws)
     result = {
@@ -89,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         "validate_per_s": n / t_val,
         "recommend_per_s": n / t_eng,
         "recommend_json_per_s": n / t_json,
-        "recommend_over_validate_time": t_eng / t_val,
+        "recommend_over_validate_time": ratio,
+        "ratio_target": RATIO_TARGET,
         "target_per_s": TARGET,
         "python": sys.version.split()[0],
         "kb_release": kb.release.kb_release,
@@ -98,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"validate only (parse_patient):   {result['validate_per_s']:9.0f} patients/s")
     print(f"recommend (with explanations):   {result['recommend_per_s']:9.0f} patients/s")
     print(f"recommend + to_json:             {result['recommend_json_per_s']:9.0f} patients/s")
-    print(f"ratio: engine / validation throughput = {t_val / t_eng:.3f} "
-          f"(recommend takes {result['recommend_over_validate_time']:.1f}x the validation time)")
+    print(f"recommend takes {ratio:.1f}x the validation time (median of {len(ratios)} alternating rounds; "
+          f"target <= {RATIO_TARGET:.0f}x: {'met' if ratio <= RATIO_TARGET else 'NOT met'})")
     met = result["recommend_per_s"] >= TARGET
     print(f"target >= {TARGET:.0f} patients/s: {'met' if met else 'NOT met'}")
 

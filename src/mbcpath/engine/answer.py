@@ -107,7 +107,7 @@ def trial_matches(run: Run) -> list[TrialMatch]:
     out = []
     for tid in run.plan.ongoing_trials:
         t = run.plan.kb.trials[tid]
-        fit = trial_fit(t, run.facts)
+        fit = trial_fit(t, run.facts, run.plan.memo)
         if not fit.criteria:
             continue
         reasons = [f"{c.text}: {'not met' if c.status == 'not_met' else 'needs data'} ({c.detail})"

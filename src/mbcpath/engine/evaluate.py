@@ -16,14 +16,13 @@ from typing import Any
 from mbcpath.domain.drugs import DRUG_CLASSES, DrugClass
 from mbcpath.domain.patient import Patient
 from mbcpath.domain.recommendation import Category, Component, Criterion, EvidenceRef, Excluded, component_label
-from mbcpath.engine.evidence import criterion_status, fit_facts, trial_fit
+from mbcpath.engine.evidence import criterion_status, trial_fit
 from mbcpath.engine.plan import Candidate, DrugStop, Plan, PlanComponent, is_chemo_free, selector_matches
 from mbcpath.facts.derive import PatientFacts
 from mbcpath.facts.words import explain
 from mbcpath.kb.models import Gate
 from mbcpath.rules.conditions import Condition
 
-_MEMO_MAX = 50_000
 #: Override names of release 2026.11 (per-class gates): which label stops each still lifts.
 _LEGACY_OVERRIDES: dict[str, tuple[str, str]] = {
     "lvef-below-50-start": ("lvef", "start"),       # do-not-start rules of the LVEF dimension
@@ -57,6 +56,8 @@ class Run:
     verdicts: dict[str, bool | None] = field(default_factory=dict)
     unknown: dict[str, list[str]] = field(default_factory=dict)
     applied: dict[str, AppliedStop] = field(default_factory=dict)
+    drug_memo: dict[tuple[str, bool], tuple[list[tuple[str, DrugStop]], _Outcome]] = field(default_factory=dict)
+    fits: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def start(cls, plan: Plan, pf: PatientFacts, patient: Patient) -> Run:
@@ -143,7 +144,7 @@ def evaluate(cand: Candidate, run: Run) -> tuple[OptionState | None, Excluded | 
                                "not_indicated", False)
     out = _Outcome()
     comps = [c for c in (_apply_drug_stops(c, cand, run, out) for c in comps) if c is not None]
-    _apply_regimen_gates(comps, run, out)
+    _apply_regimen_gates(comps, run, out, cand.gates)
     if out.blocked:
         return None, _excluded(cand, name, comps, out.blocked, out.gates, _main_kind(out.kinds), out.overridable)
     return _state(cand, run, name, comps, criteria, depends, out), None
@@ -155,7 +156,7 @@ def _requirements(cand: Candidate, run: Run) -> tuple[list[Criterion], tuple[Any
     unknown: list[str] = []
     depends: list[str] = []
     for c in cand.requires:
-        crit, v = criterion_status(c.id, c.text, c.cond, c.sources, run.facts)
+        crit, v = criterion_status(c.id, c.text, c.cond, c.sources, run.facts, run.plan.memo)
         criteria.append(crit)
         if v is False:
             not_met.append(f"{c.text}: not met ({crit.detail})")
@@ -228,11 +229,28 @@ def _apply_drug_stops(c: PlanComponent, cand: Candidate, run: Run, out: _Outcome
 
 
 def _drug_stops_hit(drug: str, cand: Candidate, run: Run, out: _Outcome) -> list[tuple[str, DrugStop]]:
-    """The stops that exclude ``drug`` for this patient (warnings are added to ``out`` on the way)."""
+    """The stops that exclude ``drug`` for this patient (warnings are added to ``out`` on the way).
+
+    A drug's verdict depends only on the patient and on whether the rule exempts exposure, so it is worked
+    out once per patient and replayed for every regimen that contains the drug.
+    """
+    key = (drug, cand.exposure_exempt)
+    hit = run.drug_memo.get(key)
+    if hit is None:
+        scratch = _Outcome()
+        hit = run.drug_memo[key] = (_drug_stops(drug, cand.exposure_exempt, run, scratch), scratch)
+    hits, scratch = hit
+    for w in scratch.warnings:
+        out.warn(w)
+    out.unknown.extend(u for u in scratch.unknown if u not in out.unknown)
+    return hits
+
+
+def _drug_stops(drug: str, exposure_exempt: bool, run: Run, out: _Outcome) -> list[tuple[str, DrugStop]]:
     hits: list[tuple[str, DrugStop]] = []
     continuing = drug in run.current
     for stop in run.plan.drug_stops.get(drug, ()):
-        if stop.kind == "exposure" and cand.exposure_exempt:
+        if stop.kind == "exposure" and exposure_exempt:
             continue
         action = stop.on_continuing if continuing else stop.on_new
         if action is None:
@@ -309,10 +327,11 @@ def _legacy_match(key: str, stop: DrugStop) -> bool:
 
 
 # ----------------------------------------------------------------------------- regimen gates
-def _apply_regimen_gates(comps: list[PlanComponent], run: Run, out: _Outcome) -> None:
+def _apply_regimen_gates(comps: list[PlanComponent], run: Run, out: _Outcome, static: tuple[Gate, ...] | None) -> None:
     classes = frozenset(c.drug_class for c in comps)
-    for g in run.plan.regimen_gates:
-        if not selector_matches(g.applies_to, comps, run.current):
+    for g in (static if static is not None else run.plan.regimen_gates):
+        sel = g.applies_to
+        if (static is None or sel.new_only or sel.continuing_only) and not selector_matches(sel, comps, run.current):
             continue
         if g.kind == "composition":
             _composition(g, classes, run, out)
@@ -377,14 +396,26 @@ def _add_component(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome,
     out.notes.append(text)
 
 
+class _Values(dict):  # type: ignore[type-arg]
+    """Fact values as a gate message shows them, formatted on first use."""
+
+    def __init__(self, facts: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.facts = facts
+
+    def __missing__(self, key: str) -> Any:
+        v = self.facts[key]
+        if not isinstance(v, (int, float, str)):
+            raise KeyError(key)
+        return f"{v:g}" if isinstance(v, float) else v
+
+
 def _fill(message: str, facts: Mapping[str, Any]) -> str:
     """Fill ``{fact}`` placeholders of a gate message with this patient's values."""
     if "{" not in message:
         return message
-    values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in facts.items()
-              if isinstance(v, (int, float, str))}
     try:
-        return message.format(**values)
+        return message.format_map(_Values(facts))
     except (KeyError, IndexError, ValueError):
         return message
 
@@ -404,38 +435,38 @@ def _state(cand: Candidate, run: Run, name: str, comps: list[PlanComponent], cri
     if out.demoted and category is Category.PREFERRED:
         category = Category.ALTERNATIVE
     for c in cand.criteria:
-        criteria.append(criterion_status(c.id, c.text, c.cond, c.sources, run.facts)[0])
+        criteria.append(criterion_status(c.id, c.text, c.cond, c.sources, run.facts, run.plan.memo)[0])
     rationale.extend(out.notes)
     return OptionState(
-        cand=cand, name=name, components=[_component(c) for c in comps], category=category, priority=priority,
+        cand=cand, name=name, components=[_component(c, run.plan.memo) for c in comps], category=category,
+        priority=priority,
         criteria=criteria, rationale=rationale, warnings=list(out.warnings), evidence=_evidence(cand, run),
         depends_on_unknown=[*depends, *out.unknown], chemo_free=is_chemo_free(frozenset(c.drug_class for c in comps)),
         avoided=out.avoided, requires_unknown=bool(depends),
     )
 
 
-def _component(c: PlanComponent) -> Component:
-    return Component.model_construct(drug=c.drug, drug_class=c.drug_class, name=c.name,
-                                     choices=list(c.choices) if c.choices else None)
+def _component(c: PlanComponent, memo: dict[Any, Any]) -> Component:
+    """The output component (one shared, read-only instance per distinct component)."""
+    hit = memo.get(c)
+    if hit is None:
+        hit = memo[c] = Component.model_construct(drug=c.drug, drug_class=c.drug_class, name=c.name,
+                                                  choices=list(c.choices) if c.choices else None)
+    return hit  # type: ignore[no-any-return]
 
 
 def _evidence(cand: Candidate, run: Run) -> list[EvidenceRef]:
+    """Each cited trial with this patient's fit (criteria explained once per pattern of the values they read)."""
     refs = []
     for link in cand.evidence:
         trial = run.plan.kb.trials[link.trial]
-        key = ("fit", link.trial, link.role, tuple(run.facts.get(f) for f in _fit_names(run.plan, trial.id)))
-        hit = run.plan.memo.get(key)
-        if hit is None:
-            if len(run.plan.memo) > _MEMO_MAX:
-                run.plan.memo.clear()
-            hit = run.plan.memo[key] = link.static.model_copy(update={"fit": trial_fit(trial, run.facts)})
-        refs.append(hit)  # type: ignore[arg-type]
+        fit = run.fits.get(link.trial)
+        if fit is None:
+            fit = run.fits[link.trial] = trial_fit(trial, run.facts, run.plan.memo)
+        key = ("ref", link.trial, link.role, link.static.arm, fit.fits,
+               *((c.id, c.status, c.detail) for c in fit.criteria))
+        ref = run.plan.memo.get(key)
+        if ref is None:
+            ref = run.plan.memo[key] = link.static.model_copy(update={"fit": fit})
+        refs.append(ref)
     return refs  # type: ignore[return-value]
-
-
-def _fit_names(plan: Plan, trial_id: str) -> tuple[str, ...]:
-    key = ("fit-facts", trial_id)
-    names = plan.memo.get(key)
-    if names is None:
-        names = plan.memo[key] = fit_facts(plan.kb.trials[trial_id])
-    return names  # type: ignore[return-value]

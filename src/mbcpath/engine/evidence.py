@@ -80,15 +80,37 @@ def static_evidence(trial: Trial, role: str) -> EvidenceRef:
 
 
 def criterion_status(crit_id: str, text: str, cond: Condition, sources: tuple[str, ...] | list[str],
-                     facts: Mapping[str, Any]) -> tuple[Criterion, bool | None]:
-    """Evaluate one criterion and explain it in clinical words (an unknown value is never 'met')."""
+                     facts: Mapping[str, Any], memo: dict[Any, Any] | None = None) -> tuple[Criterion, bool | None]:
+    """Evaluate one criterion and explain it in clinical words (an unknown value is never 'met').
+
+    With ``memo`` (the plan's), the explained criterion is built once per pattern of the values it reads
+    and shared (read-only) between answers.
+    """
+    key = None
+    if memo is not None:
+        key = ("crit", crit_id, text, cond.source, tuple(_hashable(facts.get(f)) for f in cond.facts))
+        hit = memo.get(key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
     v = cond.evaluate(facts)
     detail = explain(cond.facts, facts)
-    return Criterion.model_construct(id=crit_id, text=text, status=_status(v), detail=detail,
-                                     sources=list(sources)), v
+    out = (Criterion.model_construct(id=crit_id, text=text, status=_status(v), detail=detail,
+                                     sources=list(sources)), v)
+    if memo is not None:
+        if len(memo) >= _MEMO_MAX:  # bounded: a long cohort run never grows it without limit
+            memo.clear()
+        memo[key] = out
+    return out
 
 
-def trial_fit(trial: Trial, facts: Mapping[str, Any]) -> TrialFit:
+_MEMO_MAX = 200_000
+
+
+def _hashable(v: Any) -> Any:
+    return tuple(sorted(v)) if isinstance(v, (set, frozenset)) else v
+
+
+def trial_fit(trial: Trial, facts: Mapping[str, Any], memo: dict[Any, Any] | None = None) -> TrialFit:
     """Evaluate the trial's structured eligibility for this patient (the whole history).
 
     ``fits`` is False if any criterion is not met (the criteria say which), None if any is
@@ -99,7 +121,7 @@ def trial_fit(trial: Trial, facts: Mapping[str, Any]) -> TrialFit:
     for c in trial.eligibility:
         if c.condition is None:
             continue
-        crit, v = criterion_status(c.id, c.text, compile_condition(c.condition), c.sources, facts)
+        crit, v = criterion_status(c.id, c.text, compile_condition(c.condition), c.sources, facts, memo)
         verdicts.append(v)
         crits.append(crit)
     if any(v is False for v in verdicts):
@@ -108,7 +130,13 @@ def trial_fit(trial: Trial, facts: Mapping[str, Any]) -> TrialFit:
         fits = None
     else:
         fits = True
-    return TrialFit.model_construct(fits=fits, criteria=crits)
+    if memo is None:
+        return TrialFit.model_construct(fits=fits, criteria=crits)
+    key = ("fit", trial.id, *((c.id, c.status, c.detail) for c in crits))
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = TrialFit.model_construct(fits=fits, criteria=crits)
+    return hit  # type: ignore[no-any-return]
 
 
 def fit_facts(trial: Trial) -> tuple[str, ...]:

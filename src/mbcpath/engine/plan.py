@@ -135,6 +135,9 @@ class Candidate:
     rationale: tuple[str, ...]
     exposure_exempt: bool
     known_since: object
+    #: the regimen gates whose selector matches this regimen whatever the patient receives now (static
+    #: regimens only; the engine re-checks gates that select new or continuing drugs)
+    gates: tuple[Gate, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -258,8 +261,10 @@ def _candidate(kb: KnowledgeBase, rule: OptionRule, statements: dict[str, Guidel
     guidelines = tuple(statements[s] for s in rule.guidelines if s in statements)
     rationale = (*rule.rationale, *_newer_than_guidelines(kb, [lk.trial for lk in links if lk.support == "direct"],
                                                           guidelines))
+    regimen = _regimen(kb, rule.regimen)
     return Candidate(
-        rule_id=rule.id, regimen=_regimen(kb, rule.regimen), category=rule.category, priority=rule.priority,
+        rule_id=rule.id, regimen=regimen, category=rule.category, priority=rule.priority,
+        gates=None if regimen.dynamic else _static_gates(kb, regimen),
         tier=tier, summary=rule.summary,
         requires=tuple(_criterion(c) for c in rule.requires), criteria=tuple(_criterion(c) for c in rule.criteria),
         adjustments=tuple(Adjustment(a.id, compile_condition(a.when), a.category, a.priority, a.note)
@@ -267,6 +272,19 @@ def _candidate(kb: KnowledgeBase, rule: OptionRule, statements: dict[str, Guidel
         evidence=tuple(links), guidelines=guidelines,
         rationale=rationale, exposure_exempt=rule.exposure_exempt, known_since=rule.known_since,
     )
+
+
+def _static_gates(kb: KnowledgeBase, regimen: PlanRegimen) -> tuple[Gate, ...]:
+    """The condition and composition gates that can act on ``regimen`` (selectors of new / continuing drugs
+    are matched as if every drug were both, and checked again per patient)."""
+    out = []
+    for g in kb.safety.gates:
+        if g.kind not in ("condition", "composition"):
+            continue
+        sel = g.applies_to.model_copy(update={"new_only": False, "continuing_only": False})
+        if selector_matches(sel, regimen.components, frozenset()):
+            out.append(g)
+    return tuple(out)
 
 
 def _first_public(kb: KnowledgeBase, trial_id: str) -> str | None:

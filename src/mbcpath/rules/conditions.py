@@ -314,6 +314,9 @@ def _compile(node: Node) -> Evaluator:
         a = _compile(node.args[0])
         want = op == "isnull"
         return lambda f: (a(f) is None) == want
+    fast = _compile_fact_test(node)
+    if fast is not None:
+        return fast
     left, right = (_compile(a) for a in node.args)
     cmp: Callable[[Any, Any], bool] = {
         "==": lambda x, y: x == y,
@@ -332,6 +335,28 @@ def _compile(node: Node) -> Evaluator:
         return cmp(x, y)
 
     return _cmp
+
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": lambda x, y: x == y, "!=": lambda x, y: x != y, "<": lambda x, y: x < y, "<=": lambda x, y: x <= y,
+    ">": lambda x, y: x > y, ">=": lambda x, y: x >= y,
+}
+
+
+def _compile_fact_test(node: Node) -> Evaluator | None:
+    """A direct evaluator for the common shapes ``fact OP literal``, ``'lit' in set_fact`` and
+    ``fact in [list]`` (the same three-valued result as the general path, with fewer calls)."""
+    left, right = node.args
+    if node.op == "in" and left.op == "lit" and right.op == "fact":
+        lit, name = left.args[0], right.args[0]
+        return lambda f: None if (v := f.get(name)) is None else lit in v
+    if node.op == "in" and left.op == "fact" and right.op == "list":
+        name, vals = left.args[0], frozenset(right.args)
+        return lambda f: None if (v := f.get(name)) is None else v in vals
+    if node.op in _OPS and left.op == "fact" and right.op == "lit":
+        name, lit, op = left.args[0], right.args[0], _OPS[node.op]
+        return lambda f: None if (v := f.get(name)) is None else op(v, lit)
+    return None
 
 
 def _facts_in(node: Node, out: list[str]) -> None:
