@@ -38,7 +38,11 @@ def recommend(
     with exit_on_error():
         rec = run(read_patient_file(file))
     if fmt is OutputFormat.json:
-        sys.stdout.write(rec.to_json() + "\n")
+        from mbcpath.domain.wire import recommendation_bytes
+
+        sys.stdout.flush()
+        sys.stdout.buffer.write(recommendation_bytes(rec))  # the REST API's bytes, exactly
+        sys.stdout.buffer.flush()
     else:
         from mbcpath.cli.render import render_text
 

@@ -10,22 +10,24 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 from mbcpath.domain.drugs import KNOWN_DRUGS, unknown_drug_rule
 from mbcpath.domain.her2 import her2_status
 
+# Exact JSON types, nothing coerced: a clinical fact is never read out of a string or a word.
+# ``Strict()`` refuses "56" and " 1 " for an integer, "4.5e2" and true for a number, and
+# "yes", "off", 0 and 1 for a boolean (lax pydantic would accept each of them). A number field
+# accepts a JSON integer (450 is a number); an integer field refuses 1.0. Bounds are written as
+# ``Field(ge=..., le=...)`` on the strict type itself, so the JSON Schema carries them as
+# ``minimum`` / ``maximum`` (a validator wrapped around the type would hide them from the schema).
 
-def _no_bool(value: object) -> object:
-    """JSON true/false is not a number: refuse it instead of reading it as 1/0."""
-    if isinstance(value, bool):
-        raise ValueError("must be a number, not true/false")
-    return value
-
-
-#: ``int`` / ``float`` that refuse booleans (pydantic would otherwise read ``true`` as 1).
-Int = Annotated[int, BeforeValidator(_no_bool)]
-Float = Annotated[float, BeforeValidator(_no_bool)]
+#: JSON integer only (not a string, a float or true/false).
+Int = Annotated[int, Strict()]
+#: JSON number only (an integer is a number; a string or true/false is not).
+Float = Annotated[float, Strict()]
+#: JSON true / false only (not "yes", "off", 0 or 1).
+Bool = Annotated[bool, Strict()]
 Months = Annotated[Float, Field(ge=0, le=600, description="months before the decision (>= 0)")]
 
 
@@ -195,7 +197,7 @@ class Treatment(_Strict):
 class Preferences(_Strict):
     """What the patient wants, as far as it changes the options."""
 
-    avoid_chemotherapy: bool | None = Field(
+    avoid_chemotherapy: Bool | None = Field(
         None, description="declines chemotherapy (antibody-drug conjugates count as chemotherapy)"
     )
 
@@ -231,26 +233,26 @@ class Patient(_Strict):
     presentation: Presentation | None = None
     metastatic_diagnosis_months_ago: Months | None = None
     metastatic_sites: list[Site] = Field(default_factory=list)
-    visceral_crisis: bool | None = None
+    visceral_crisis: Bool | None = None
     brain_metastases: BrainMetastases | None = None
-    extracranial_progression: bool | None = Field(
+    extracranial_progression: Bool | None = Field(
         None, description="at a CNS event: is extracranial disease progressing too?"
     )
     lvef_percent: Float | None = Field(None, ge=5, le=90, description="latest LVEF, %")
     lvef_baseline_percent: Float | None = Field(
         None, ge=5, le=90, description="LVEF before anti-HER2 therapy began (for the labels' fall-from-baseline rules)"
     )
-    heart_failure: bool | None = Field(None, description="symptomatic congestive heart failure")
+    heart_failure: Bool | None = Field(None, description="symptomatic congestive heart failure")
     ild_history: IldHistory | None = None
     qtcf_ms: Float | None = Field(None, ge=250, le=800)
     neuropathy_grade: Int | None = Field(None, ge=0, le=4)
-    pregnant: bool | None = None
+    pregnant: Bool | None = None
     pregnancy_trimester: Int | None = Field(None, ge=1, le=3, description="when pregnant: 1, 2 or 3")
     hepatic: Hepatic | None = Field(None, description="liver function (labels adjust or stop drugs by it)")
     interacting_drugs: list[InteractingDrug] = Field(
         default_factory=list, description="concomitant drug categories that labels name as interacting"
     )
-    distant_metastases: bool | None = Field(
+    distant_metastases: Bool | None = Field(
         None, description="false: no distant disease (out of scope); null/absent: metastatic disease assumed"
     )
     treatments: list[Treatment] = Field(default_factory=list)

@@ -91,6 +91,21 @@ def _read_yaml(path: Path) -> Any:
         raise KnowledgeBaseError(f"cannot read: {err.strerror}", path=str(path)) from None
 
 
+def _record_id(data: Any, loc: tuple[int | str, ...]) -> str | None:
+    """The ``id`` of the innermost record (rule, gate, arm, endpoint ...) that ``loc`` points into."""
+    found, cur = None, data
+    for part in loc:
+        if isinstance(cur, dict) and isinstance(cur.get("id"), str) and cur is not data:
+            found = cur["id"]
+        try:
+            cur = cur[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    if isinstance(cur, dict) and isinstance(cur.get("id"), str) and cur is not data:
+        found = cur["id"]
+    return found
+
+
 def _validate(model: type[M], path: Path) -> M:
     data = _read_yaml(path)
     try:
@@ -103,7 +118,10 @@ def _validate(model: type[M], path: Path) -> M:
                 msg = "required field is missing"
             elif e["type"] == "extra_forbidden":
                 msg = "unknown field"
-            issues.append(f"{loc_to_path(tuple(e['loc']))}: {msg} (value: {e.get('input')!r:.80})")
+            loc = tuple(e["loc"])
+            rule = _record_id(data, loc)
+            where = f"rule {rule!r} at {loc_to_path(loc)}" if rule else loc_to_path(loc)
+            issues.append(f"{where}: {msg} (value: {e.get('input')!r:.80})")
         raise KnowledgeBaseError("; ".join(issues[:5]) + (f" (+{len(issues) - 5} more)" if len(issues) > 5 else ""),
                                  path=str(path), issues=issues) from None
 
@@ -231,12 +249,32 @@ def _default_root(env_value: str | None) -> str:
     return str(default_kb_path())
 
 
+#: releases loaded again by :func:`reload_kb` (they take precedence over the first load's cache)
+_reloaded: dict[str, KnowledgeBase] = {}
+
+
+def _key(root: str | Path | None) -> str:
+    return _default_root(os.environ.get("MBCPATH_KB")) if root is None else str(root)
+
+
 def load_kb(root: str | Path | None = None) -> KnowledgeBase:
     """Load the KB (default: :func:`default_kb_path`), validated and cached per path.
 
     Called on every request by the web app, so the default path is resolved once per
     value of ``$MBCPATH_KB`` rather than each time.
     """
-    if root is None:
-        return _cached(_default_root(os.environ.get("MBCPATH_KB")))
-    return _cached(str(root))
+    key = _key(root)
+    kb = _reloaded.get(key)
+    return kb if kb is not None else _cached(key)
+
+
+def reload_kb(root: str | Path | None = None) -> KnowledgeBase:
+    """Validate the KB at ``root`` again and, only if it validates whole, serve it from now on.
+
+    A release that fails raises :class:`KnowledgeBaseError` (file and rule named) and leaves the
+    release already loaded in place: a running server keeps answering from it.
+    """
+    key = _key(root)
+    kb = load_kb_from(Path(key))
+    _reloaded[key] = kb
+    return kb

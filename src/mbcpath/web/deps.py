@@ -15,6 +15,8 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
 from mbcpath.kb import KnowledgeBase, load_kb
+from mbcpath.web.audit import AuditTrail
+from mbcpath.web.offload import Offloader
 from mbcpath.web.settings import Settings
 
 
@@ -38,11 +40,28 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_kb(settings: SettingsDep) -> KnowledgeBase:
-    """The validated, cached knowledge base (raises ``KnowledgeBaseError`` -> 503)."""
+    """The validated knowledge base the app started with, or the last release that reloaded whole
+    (:func:`mbcpath.kb.loader.reload_kb`). Loaded at start-up, so this never reads files."""
     return load_kb(settings.kb_path)
 
 
 KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
+
+
+async def get_offload(request: Request) -> Offloader:
+    """Worker threads and processes with the per-request time budget."""
+    return request.app.state.offload  # type: ignore[no-any-return]
+
+
+OffloadDep = Annotated[Offloader, Depends(get_offload)]
+
+
+async def get_audit(request: Request) -> AuditTrail | None:
+    """The audit trail, or None when it is off."""
+    return request.app.state.audit  # type: ignore[no-any-return]
+
+
+AuditDep = Annotated["AuditTrail | None", Depends(get_audit)]
 
 Recommender = Callable[..., Any]
 Projector = Callable[..., Any]

@@ -1,0 +1,106 @@
+"""Keep CPU work off the event loop, within a time budget.
+
+* :meth:`Offloader.run_thread`: a function in a worker thread (the engine: short, pure Python);
+* :meth:`Offloader.run_process`: a function in a worker process (projections: seconds of
+  NumPy/SciPy on a cold fit, which would otherwise hold the interpreter lock);
+* both wait at most ``budget_s`` (a :class:`TimeBudgetExceeded` becomes 504 problem details) and
+  refuse new work with :class:`Overloaded` (503, ``Retry-After``) when ``max_pending`` answers are
+  already waiting, so that a burst cannot queue without bound.
+
+The loop itself only parses HTTP and JSON and writes responses; ``/healthz`` stays responsive
+while the heaviest request runs (tests/web/test_serving_loop.py).
+
+References
+----------
+AnyIO, "Working with threads": ``to_thread.run_sync`` with a ``CapacityLimiter`` and
+``abandon_on_cancel``. https://anyio.readthedocs.io/en/stable/threads.html
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+
+T = TypeVar("T")
+
+
+class TimeBudgetExceeded(Exception):
+    """The answer was not ready within the per-request time budget."""
+
+    def __init__(self, budget_s: float) -> None:
+        self.budget_s = budget_s
+        super().__init__(f"time budget of {budget_s:g} s exceeded")
+
+
+class Overloaded(Exception):
+    """Too many answers are already waiting for a worker."""
+
+
+class Offloader:
+    """Worker threads and (lazily started) worker processes shared by one app."""
+
+    def __init__(self, *, threads: int, processes: int, budget_s: float, max_pending: int) -> None:
+        self.budget_s = budget_s
+        self.max_pending = max_pending
+        self.processes = processes
+        self._limiter: anyio.CapacityLimiter | None = None
+        self._threads = threads
+        self._pool: Executor | None = None
+        self.pending = 0
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:  # created inside the running loop
+            self._limiter = anyio.CapacityLimiter(self._threads)
+        return self._limiter
+
+    def _admit(self) -> None:
+        if self.pending >= self.max_pending:
+            raise Overloaded
+        self.pending += 1
+
+    async def run_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker thread, within the budget."""
+        self._admit()
+        try:
+            with anyio.fail_after(self.budget_s):
+                return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter, abandon_on_cancel=True)
+        except TimeoutError:
+            raise TimeBudgetExceeded(self.budget_s) from None
+        finally:
+            self.pending -= 1
+
+    async def run_process(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker process (threads when ``processes`` is 0), within the budget.
+
+        ``fn`` and its arguments and result must pickle. A process that outlives its budget finishes
+        its work in the background; its answer is dropped.
+        """
+        if self.processes <= 0:
+            return await self.run_thread(fn, *args)
+        self._admit()
+        try:
+            future = asyncio.get_running_loop().run_in_executor(self._executor(), fn, *args)
+            return await asyncio.wait_for(future, self.budget_s)
+        except TimeoutError:
+            raise TimeBudgetExceeded(self.budget_s) from None
+        finally:
+            self.pending -= 1
+
+    def _executor(self) -> Executor:
+        if self._pool is None:
+            # "spawn": a fresh interpreter, never a fork of a process that runs threads and an event loop
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes (called when the app shuts down)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
