@@ -363,18 +363,6 @@ def test_openapi_documents_every_route(client):
 
 
 # --------------------------------------------------------------------------- failures of parts
-def test_kb_failure_stops_the_start_up(tmp_path):
-    """A folder that is not a KB stops the app's start-up (no half-working server answering 503s)."""
-    from fastapi.testclient import TestClient
-
-    from mbcpath.errors import KnowledgeBaseError
-    from mbcpath.web import create_app
-    from mbcpath.web.settings import Settings
-
-    with pytest.raises(KnowledgeBaseError, match="no release.yaml"), TestClient(create_app(Settings(kb_path=tmp_path))):
-        pass
-
-
 def test_engine_missing_is_503(app, client):
     """Without the engine the API says so with 503, not 500."""
     from mbcpath.web.deps import FeatureUnavailable, get_engine

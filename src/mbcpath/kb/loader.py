@@ -92,18 +92,19 @@ def _read_yaml(path: Path) -> Any:
 
 
 def _record_id(data: Any, loc: tuple[int | str, ...]) -> str | None:
-    """The ``id`` of the innermost record (rule, gate, arm, endpoint ...) that ``loc`` points into."""
-    found, cur = None, data
-    for part in loc:
+    """The ids of the records (rule, criterion, gate, arm ...) that ``loc`` points into, outer to inner
+    (``fl-tdxd-pertuzumab/lvef-50``), or None."""
+    ids, cur = [], data
+    for part in (*loc, None):
         if isinstance(cur, dict) and isinstance(cur.get("id"), str) and cur is not data:
-            found = cur["id"]
+            ids.append(cur["id"])
+        if part is None:
+            break
         try:
             cur = cur[part]
         except (KeyError, IndexError, TypeError):
             break
-    if isinstance(cur, dict) and isinstance(cur.get("id"), str) and cur is not data:
-        found = cur["id"]
-    return found
+    return "/".join(ids) or None
 
 
 def _validate(model: type[M], path: Path) -> M:
