@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, WithJsonSchema, field_validator, model_validator
 
 from mbcpath.domain.drugs import KNOWN_DRUGS, unknown_drug_rule
 from mbcpath.domain.her2 import her2_status
@@ -29,6 +29,9 @@ Float = Annotated[float, Strict()]
 #: JSON true / false only (not "yes", "off", 0 or 1).
 Bool = Annotated[bool, Strict()]
 Months = Annotated[Float, Field(ge=0, le=600, description="months before the decision (>= 0)")]
+#: A drug name: validated against the vocabulary (with "did you mean"), published as its enum.
+DrugName = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(KNOWN_DRUGS),
+                                          "description": "lower-case INN (the contract's vocabulary)"})]
 
 
 class Sex(StrEnum):
@@ -153,7 +156,7 @@ class Her2(_Strict):
 class Treatment(_Strict):
     """One systemic treatment the patient has received (any order in the list)."""
 
-    drugs: list[str] = Field(..., min_length=1, description="lower-case INN names")
+    drugs: list[DrugName] = Field(..., min_length=1, description="lower-case INN names")
     setting: Setting
     line: Int | None = Field(None, ge=1, le=20, description="line of therapy (metastatic only)")
     phase: Phase | None = Field(None, description="induction / maintenance within a line")
@@ -257,8 +260,8 @@ class Patient(_Strict):
     )
     treatments: list[Treatment] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=lambda: Preferences())
-    unavailable_drugs: list[str] = Field(default_factory=list, description="local formulary gaps")
-    available_drugs: list[str] = Field(
+    unavailable_drugs: list[DrugName] = Field(default_factory=list, description="local formulary gaps")
+    available_drugs: list[DrugName] = Field(
         default_factory=list,
         description="drugs of restricted availability that are available here (e.g. pyrotinib)",
     )
