@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from mbcpath.cli.common import OutputFormat, exit_on_error, fail, read_patient_file
 from mbcpath.errors import KnowledgeBaseError
@@ -44,6 +43,8 @@ def recommend(
         sys.stdout.buffer.write(recommendation_bytes(rec))  # the REST API's bytes, exactly
         sys.stdout.buffer.flush()
     else:
+        from rich.console import Console
+
         from mbcpath.cli.render import render_text
 
         render_text(rec, Console())
@@ -64,6 +65,8 @@ def kb_validate(
         for issue in err.issues[1:20]:
             sys.stderr.write(f"  - {issue}\n")
         raise typer.Exit(1) from None
+    from rich.console import Console
+
     n_rules = sum(len(d.options) for d in kb.decisions.values())
     unverified = sum(1 for s in kb.sources.values() if not s.verified)
     Console().print(
@@ -76,6 +79,7 @@ def kb_validate(
 @kb_app.command("list")
 def kb_list() -> None:
     """List the trials of the KB."""
+    from rich.console import Console
     from rich.table import Table
 
     from mbcpath.kb import load_kb
@@ -107,6 +111,8 @@ def kb_show(
     if fmt is OutputFormat.json:
         sys.stdout.write(tr.model_dump_json(indent=2, by_alias=True) + "\n")
         return
+    from rich.console import Console
+
     c = Console()
     c.print(f"[bold]{tr.id}[/] {('(' + ', '.join(tr.aliases) + ')') if tr.aliases else ''} — {tr.title}")
     c.print(f"{tr.nct or 'NCT n/a'} · phase {tr.phase} · {'randomised' if tr.randomized else 'non-randomised'} · "
@@ -155,6 +161,8 @@ def schema_recommendation() -> None:
 @app.command()
 def demo() -> None:
     """Walk the clinical summary's representative patient through its decision points."""
+    from rich.console import Console
+
     from mbcpath.cli.demo import run_demo
 
     run_demo(Console())
@@ -186,6 +194,11 @@ _register_optional()
 
 def main() -> None:
     """Console-script entry point."""
+    import os
+
+    # mbcpath uses no pydantic plugins: skip their discovery (a scan of every installed package's
+    # entry points, a large part of a cold start). An explicit setting in the environment wins.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app()
 
 

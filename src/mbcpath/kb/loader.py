@@ -242,7 +242,21 @@ def _cross_check(kb: KnowledgeBase) -> None:
 
 @lru_cache(maxsize=4)
 def _cached(root: str) -> KnowledgeBase:
-    return load_kb_from(Path(root))
+    """First load of a release in this process: from a verified snapshot when one matches the files
+    (:mod:`mbcpath.kb.snapshot`), else validated from the YAML (and a snapshot written for next time)."""
+    from mbcpath.kb import snapshot
+
+    path = Path(root)
+    if not snapshot.enabled() or not (path / "release.yaml").is_file():
+        return load_kb_from(path)
+    kb = snapshot.load(path, KnowledgeBase)
+    if kb is not None:
+        _cross_check(kb)
+        return kb  # type: ignore[no-any-return]
+    key = snapshot.content_key(path)
+    kb = load_kb_from(path)
+    snapshot.save(kb, key)
+    return kb
 
 
 @lru_cache(maxsize=8)

@@ -95,25 +95,32 @@ def document_problems(spec: dict[str, Any], *, auth: bool, rate_limited: bool) -
     for name, d in problem_schema.pop("$defs", {}).items():
         comps.setdefault(name, d)
     comps["Problem"] = problem_schema
-    extra = [s for s, on in ((401, auth), (429, rate_limited)) if on]
+    extra = {s for s, on in ((401, auth), (429, rate_limited)) if on}
     for path, ops in spec.get("paths", {}).items():
         for method, op in ops.items():
-            if not isinstance(op, dict) or "responses" not in op:
-                continue
-            codes = set(extra)
-            if method == "post":
-                codes |= {400, 413, 415, 422}
-            if op.get("parameters"):
-                codes.add(422)
-            if auth and path.endswith("/healthz"):
-                codes.discard(401)
-            for status, entry in problem_responses(*sorted(codes)).items():
-                op["responses"].setdefault(str(status), entry)
-            for status, entry in op["responses"].items():
-                if status[0] in "45":
-                    entry["content"] = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            if isinstance(op, dict) and "responses" in op:
+                _document_operation(op, _statuses(path, method, op, extra))
     for unused in ("HTTPValidationError", "ValidationError"):
         comps.pop(unused, None)
+
+
+def _statuses(path: str, method: str, op: dict[str, Any], extra: set[int]) -> set[int]:
+    codes = set(extra)
+    if method == "post":
+        codes |= {400, 413, 415, 422}
+    if op.get("parameters"):
+        codes.add(422)
+    if path.endswith("/healthz"):
+        codes -= {401, 429}  # probes are never authenticated or limited
+    return codes
+
+
+def _document_operation(op: dict[str, Any], codes: set[int]) -> None:
+    for status, entry in problem_responses(*sorted(codes)).items():
+        op["responses"].setdefault(str(status), entry)
+    for status, entry in op["responses"].items():
+        if status[0] in "45":
+            entry["content"] = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
 def problem_type(slug: str) -> str:
@@ -208,77 +215,81 @@ def _html_error(request: Request, status: int, title: str, detail: str) -> Respo
                                       status_code=status)
 
 
+def _answer(request: Request, status: int, slug: str, detail: str, *, title: str | None = None,
+            headers: dict[str, str] | None = None, errors: list[Issue] | None = None) -> Response:
+    """Problem details for API clients, the HTML error page for browsers asking for a page."""
+    if wants_html(request):
+        text = "; ".join(str(i) for i in errors[:10]) if errors else detail
+        return _html_error(request, status, title or PROBLEM_TYPES.get(slug, ("Error", ""))[0], printable(text))
+    return problem(status, slug, detail, errors=errors, title=title, headers=headers)
+
+
+async def _malformed(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, MalformedJsonError)
+    return _answer(request, 400, "malformed-json", exc.detail)
+
+
+async def _input_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InputError)
+    return _answer(request, 422, "invalid-input", exc.one_line(), errors=exc.issues)
+
+
+async def _timeout(request: Request, exc: Exception) -> Response:
+    budget = getattr(exc, "budget_s", 0.0)
+    log.warning("time budget exceeded", extra={"event": "timeout", "budget_s": budget})
+    return _answer(request, 504, "timeout",
+                   f"no answer within the time budget of {budget:g} s; nothing was shown or recorded")
+
+
+async def _overloaded(request: Request, exc: Exception) -> Response:
+    return _answer(request, 503, "overloaded", "every worker is busy; try again shortly", headers={"retry-after": "1"})
+
+
+async def _audit(request: Request, exc: Exception) -> Response:
+    return _answer(request, 503, "audit-unavailable",
+                   "the answer could not be recorded in the audit trail, so it is not shown (policy: refuse)")
+
+
+async def _request_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if any(e.get("type") == "json_invalid" for e in exc.errors()):
+        return problem(400, "malformed-json", "the request body is not valid JSON")
+    issues = issues_from_request_error(exc)
+    first = issues[0] if issues else Issue("(root)", None, "invalid")
+    return problem(422, "invalid-input", f"invalid request: {first}", errors=issues)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    slug = _STATUS_SLUG.get(status, "")
+    return _answer(request, status, slug, detail, title=PROBLEM_TYPES[slug][0] if slug else title,
+                   headers=dict(exc.headers or {}))
+
+
+async def _kb_error(request: Request, exc: Exception) -> Response:
+    log.error("knowledge base unavailable: %s", str(exc)[:500])
+    return _answer(request, 503, "kb-unavailable",
+                   "the knowledge base failed validation; see the server log or run `mbcpath kb validate`")
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    feature, detail = getattr(exc, "feature", "feature"), getattr(exc, "detail", str(exc))
+    return _answer(request, 503, "not-available", detail, title=f"{feature.capitalize()} not available")
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers on ``app``."""
     from mbcpath.web.deps import FeatureUnavailable
     from mbcpath.web.offload import Overloaded, TimeBudgetExceeded
 
-    @app.exception_handler(MalformedJsonError)
-    async def _malformed(request: Request, exc: MalformedJsonError) -> Response:
-        if wants_html(request):
-            return _html_error(request, 400, "Malformed JSON", printable(exc.detail))
-        return problem(400, "malformed-json", exc.detail)
-
-    @app.exception_handler(InputError)
-    async def _input_error(request: Request, exc: InputError) -> Response:
-        if wants_html(request):
-            return _html_error(request, 422, "Invalid input", printable("; ".join(str(i) for i in exc.issues[:10])))
-        return problem(422, "invalid-input", exc.one_line(), errors=exc.issues)
-
-    @app.exception_handler(TimeBudgetExceeded)
-    async def _timeout(request: Request, exc: TimeBudgetExceeded) -> Response:
-        log.warning("time budget exceeded", extra={"event": "timeout", "budget_s": exc.budget_s})
-        detail = f"no answer within the time budget of {exc.budget_s:g} s; nothing was shown or recorded"
-        if wants_html(request):
-            return _html_error(request, 504, "Time budget exceeded", detail)
-        return problem(504, "timeout", detail)
-
-    @app.exception_handler(Overloaded)
-    async def _overloaded(request: Request, exc: Overloaded) -> Response:
-        detail = "every worker is busy; try again shortly"
-        if wants_html(request):
-            return _html_error(request, 503, "Server busy", detail)
-        return problem(503, "overloaded", detail, headers={"retry-after": "1"})
-
-    @app.exception_handler(AuditError)
-    async def _audit(request: Request, exc: AuditError) -> Response:
-        detail = "the answer could not be recorded in the audit trail, so it is not shown (policy: refuse)"
-        if wants_html(request):
-            return _html_error(request, 503, "Audit trail unavailable", detail)
-        return problem(503, "audit-unavailable", detail)
-
-    @app.exception_handler(RequestValidationError)
-    async def _request_error(request: Request, exc: RequestValidationError) -> Response:
-        issues = issues_from_request_error(exc)
-        if any(e.get("type") == "json_invalid" for e in exc.errors()):
-            return problem(400, "malformed-json", "the request body is not valid JSON")
-        first = issues[0] if issues else Issue("(root)", None, "invalid")
-        return problem(422, "invalid-input", f"invalid request: {first}", errors=issues)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        status = exc.status_code
-        title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-        detail = exc.detail if isinstance(exc.detail, str) else title
-        headers = dict(exc.headers or {})
-        if wants_html(request):
-            return _html_error(request, status, title, detail)
-        slug = _STATUS_SLUG.get(status, "")
-        return problem(status, slug, detail, title=PROBLEM_TYPES[slug][0] if slug else title, headers=headers)
-
-    @app.exception_handler(KnowledgeBaseError)
-    async def _kb_error(request: Request, exc: KnowledgeBaseError) -> Response:
-        log.error("knowledge base unavailable: %s", str(exc)[:500])
-        detail = "the knowledge base failed validation; see the server log or run `mbcpath kb check`"
-        if wants_html(request):
-            return _html_error(request, 503, "Knowledge base unavailable", detail)
-        return problem(503, "kb-unavailable", detail)
-
-    @app.exception_handler(FeatureUnavailable)
-    async def _unavailable(request: Request, exc: FeatureUnavailable) -> Response:
-        if wants_html(request):
-            return _html_error(request, 503, f"{exc.feature.capitalize()} not available", exc.detail)
-        return problem(503, "not-available", exc.detail)
+    for exc_type, handler in ((MalformedJsonError, _malformed), (InputError, _input_error),
+                              (TimeBudgetExceeded, _timeout), (Overloaded, _overloaded), (AuditError, _audit),
+                              (RequestValidationError, _request_error), (StarletteHTTPException, _http_error),
+                              (KnowledgeBaseError, _kb_error), (FeatureUnavailable, _unavailable)):
+        app.add_exception_handler(exc_type, handler)
 
 
 async def internal_error_response(request: Request, exc: Exception) -> Response:
