@@ -39,6 +39,9 @@ _MISSING = object()
 #: characters refused in any string: C0 controls other than tab / LF / CR, lone surrogates,
 #: and the noncharacters U+FFFE / U+FFFF.
 _BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: a JSON escape that could decode to a refused character (surrogate, C0 control, U+FFFE/U+FFFF): only text
+#: with one of these (or a refused character written raw) needs the full walk of :func:`check_text`
+_ESCAPE_HINT = re.compile(r"\\u(?:[dD][89a-fA-F]|00[01]|[fF]{3}[eEfF])")
 #: pydantic error type -> the rule, in the contract's words
 _TYPE_RULES = {
     "int_type": "must be a JSON integer such as 56: not a string (\"56\"), not 56.0, not true/false",
@@ -123,7 +126,8 @@ def loads_strict(raw: bytes | str, *, subject: str = "patient") -> Any:
         raise MalformedJsonError(f"not valid JSON: {printable(str(err))[:160]}") from None
     if found:
         raise InputError(_find_duplicates(data), subject=subject)
-    check_text(data, subject=subject)
+    if _ESCAPE_HINT.search(raw) or _BAD_TEXT.search(raw):
+        check_text(data, subject=subject)
     return data
 
 
@@ -201,13 +205,14 @@ def issues_from_validation_error(err: ValidationError, data: Any) -> list[Issue]
     return issues
 
 
-def parse_model(model: type[M], data: Any, *, subject: str) -> M:
+def parse_model(model: type[M], data: Any, *, subject: str, text_checked: bool = False) -> M:
     """Validate ``data`` (parsed JSON or a row's plain Python values) as ``model`` or raise
-    :class:`InputError`: exact types, no invalid text."""
+    :class:`InputError`: exact types, no invalid text (``text_checked``: :func:`loads_strict` already did)."""
     if not isinstance(data, Mapping):
         raise InputError(Issue("(root)", type(data).__name__, f"a {subject} must be a JSON object"),
                          subject=subject)
-    check_text(data, subject=subject)
+    if not text_checked:
+        check_text(data, subject=subject)
     try:
         return model.model_validate(data)
     except ValidationError as err:
@@ -223,11 +228,12 @@ def load_json_text(text: str | bytes, *, source: str) -> Any:
         raise InputError(Issue(source, None, err.detail), subject="file") from None
 
 
-def parse_patient(data: Any) -> Any:
-    """Validate a patient JSON object; return a :class:`~mbcpath.domain.patient.Patient`."""
+def parse_patient(data: Any, *, text_checked: bool = False) -> Any:
+    """Validate a patient JSON object (or a row's plain values); return a
+    :class:`~mbcpath.domain.patient.Patient`."""
     from mbcpath.domain.patient import Patient
 
-    return parse_model(Patient, data, subject="patient")
+    return parse_model(Patient, data, subject="patient", text_checked=text_checked)
 
 
 def unwrap_patient(data: Any) -> Any:
@@ -243,4 +249,4 @@ def parse_patient_json(raw: bytes | str) -> Any:
     Raises :class:`MalformedJsonError` for text that is not JSON, :class:`InputError` for
     duplicate keys, invalid text, wrong types and contract violations.
     """
-    return parse_patient(unwrap_patient(loads_strict(raw)))
+    return parse_patient(unwrap_patient(loads_strict(raw)), text_checked=True)

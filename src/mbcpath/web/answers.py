@@ -20,11 +20,16 @@ class Answer:
     """One answer: the bytes sent and the facts the audit trail keeps about it."""
 
     body: bytes
-    canonical_input: bytes
+    patient: Any
     kb_release: str
     engine_version: str
     as_of: str | None
     kind: str
+
+    @property
+    def canonical_input(self) -> bytes:
+        """The validated input in canonical form (computed only when the audit trail asks for it)."""
+        return canonical_input_bytes(self.patient)
 
     @property
     def input_sha256(self) -> str:
@@ -46,8 +51,8 @@ def recommendation_answer(body: bytes, kb: Any, engine: Any) -> Answer:
     """Parse and validate the body strictly, then recommend (raises ``InputError``)."""
     patient = patient_from_body(body)
     rec = engine(patient, kb)
-    return Answer(recommendation_bytes(rec), canonical_input_bytes(patient), rec.kb_release, rec.engine_version,
-                  rec.as_of, "recommendation")
+    return Answer(recommendation_bytes(rec), patient, rec.kb_release, rec.engine_version, rec.as_of,
+                  "recommendation")
 
 
 def projection_answer(patient: Any, kb_path: Path | None) -> Answer:
@@ -62,5 +67,4 @@ def projection_answer(patient: Any, kb_path: Path | None) -> Answer:
     rec = load_engine()(patient, kb)
     proj = load_projector()(rec, kb)
     body = proj.model_dump_json(by_alias=True).encode("utf-8") + b"\n"
-    return Answer(body, canonical_input_bytes(patient), rec.kb_release, rec.engine_version, rec.as_of,
-                  "projection")
+    return Answer(body, patient, rec.kb_release, rec.engine_version, rec.as_of, "projection")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from mbcpath.domain.validation import printable
+from mbcpath.domain.wire import sha256_hex
 from mbcpath.errors import AuditError
 from mbcpath.web.answers import Answer
 from mbcpath.web.audit import AuditEntry, AuditTrail
@@ -38,21 +40,29 @@ async def deliver(request: Request, answer: Answer, audit: AuditTrail | None, of
     policy decides: ``refuse`` raises :class:`AuditError` (503), ``answer-and-alarm`` answers with
     ``x-mbcpath-audit: not-recorded`` and logs the alarm.
     """
+    if audit is None:
+        return Response(answer.body, media_type="application/json")
     headers: dict[str, str] = {}
-    if audit is not None:
-        entry = AuditEntry(
-            kind=answer.kind, route=f"{request.method} {request.url.path}",
-            caller=request.state.caller if hasattr(request.state, "caller") else "anonymous",
-            request_id=getattr(request.state, "request_id", ""), kb_release=answer.kb_release,
-            engine_version=answer.engine_version, as_of=answer.as_of, input_sha256=answer.input_sha256,
-            output_sha256=answer.output_sha256, canonical_input=answer.canonical_input)
-        try:
-            record = await offload.run_thread(audit.record, entry)
-            headers["x-mbcpath-audit"] = f"recorded; seq={record['seq']}"
-        except AuditError as err:
-            log.error("ALARM: audit trail not written", extra={"event": "audit_write_failed", "error": str(err),
-                                                               "policy": request.app.state.settings.audit_policy})
-            if request.app.state.settings.audit_policy == "refuse":
-                raise
-            headers["x-mbcpath-audit"] = "not-recorded"
+    state = request.state
+    route = f"{request.method} {request.url.path}"
+    try:
+        record = await offload.run_thread(_record, audit, answer, route, getattr(state, "caller", "anonymous"),
+                                          getattr(state, "request_id", ""))
+        headers["x-mbcpath-audit"] = f"recorded; seq={record['seq']}"
+    except AuditError as err:
+        policy = request.app.state.settings.audit_policy
+        log.error("ALARM: audit trail not written", extra={"event": "audit_write_failed", "error": str(err),
+                                                           "policy": policy})
+        if policy == "refuse":
+            raise
+        headers["x-mbcpath-audit"] = "not-recorded"
     return Response(answer.body, media_type="application/json", headers=headers)
+
+
+def _record(audit: AuditTrail, answer: Answer, route: str, caller: str, request_id: str) -> dict[str, Any]:
+    """Hash the canonical input and write the record (in a worker thread: hashing and fsync stay off the loop)."""
+    canonical = answer.canonical_input
+    return audit.record(AuditEntry(
+        kind=answer.kind, route=route, caller=caller, request_id=request_id, kb_release=answer.kb_release,
+        engine_version=answer.engine_version, as_of=answer.as_of, input_sha256=sha256_hex(canonical),
+        output_sha256=answer.output_sha256, canonical_input=canonical))

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from mbcpath.domain.recommendation import Recommendation
 from mbcpath.web.answers import recommendation_answer
 from mbcpath.web.delivery import deliver, read_body
-from mbcpath.web.deps import AuditDep, EngineDep, KbDep, OffloadDep
+from mbcpath.web.deps import EngineDep, serving
 from mbcpath.web.problems import problem_responses
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
@@ -29,13 +29,13 @@ ERRORS: dict[int | str, dict[str, Any]] = problem_responses(400, 413, 415, 422, 
 @router.post("", summary="Recommend options for one patient", response_model=None,
              responses={200: {"model": Recommendation, "description": "the recommendation (contract)"}, **ERRORS},
              openapi_extra=PATIENT_BODY)
-async def create_recommendation(request: Request, kb: KbDep, engine: EngineDep, offload: OffloadDep,
-                                audit: AuditDep) -> Response:
+async def create_recommendation(request: Request, engine: EngineDep) -> Response:
     """Validate the patient and return ranked options, exclusions, conflicts and missing data.
 
     Nothing is stored (unless the deployment keeps an audit trail: then hashes, never the patient).
     The same input and KB release give byte-identical JSON, the bytes `mbcpath recommend --format json` prints.
     """
+    kb, offload, audit = serving(request)
     body = await read_body(request)
     answer = await offload.run_thread(recommendation_answer, body, kb, engine)
     return await deliver(request, answer, audit, offload)
