@@ -60,6 +60,7 @@ class Phase:
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     wall: float = 0.0
+    by_path: dict[str, list[float]] = field(default_factory=dict)
 
     def pct(self, q: float) -> float:
         xs = sorted(self.latencies)
@@ -67,6 +68,11 @@ class Phase:
 
     def rps(self) -> float:
         return len(self.latencies) / self.wall if self.wall else 0.0
+
+    def paths_line(self) -> str:
+        """p99 per method and path, slowest first."""
+        p99 = {k: sorted(v)[min(len(v) - 1, int(0.99 * len(v)))] * 1000 for k, v in self.by_path.items()}
+        return ", ".join(f"{k} {v:.0f} ms" for k, v in sorted(p99.items(), key=lambda kv: -kv[1]))
 
     def line(self) -> str:
         return (f"{self.name:<44} n={len(self.latencies):>6}  errors={self.errors:>3}  p50={self.pct(0.50):7.2f} ms  "
@@ -160,7 +166,9 @@ async def run_phase(name: str, port: int, requests: list[Request], total: int, c
                     writer.close()
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
                     continue
-                phase.latencies.append(time.perf_counter() - t0)
+                took = time.perf_counter() - t0
+                phase.latencies.append(took)
+                phase.by_path.setdefault(f"{requests[k].method} {requests[k].path}", []).append(took)
                 phase.statuses[status] = phase.statuses.get(status, 0) + 1
                 phase.errors += not ok(status)
         finally:

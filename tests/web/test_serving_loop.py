@@ -175,3 +175,40 @@ def test_healthz_answers_while_a_page_computes():
     finally:
         deps.load_engine = original
     assert order == ["probe done", "heavy done"]
+
+
+WORKER_PARENT = """
+import asyncio, os, time
+from mbcpath.web.offload import Offloader
+
+async def main():
+    off = Offloader(threads=1, processes=1, budget_s=60, max_pending=4)
+    pid = await off.run_process(os.getpid)                   # the worker's pid
+    print(pid, flush=True)
+    off._executor().submit(time.sleep, 60.0)                 # a long answer in flight
+    await asyncio.sleep(0.5)
+    os._exit(9)                                              # the server dies without shutting down
+
+asyncio.run(main())
+"""
+
+
+def test_worker_processes_do_not_outlive_the_server():
+    """A projection worker exits when its server is killed mid-answer (no orphan computing for nobody)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    res = subprocess.run([sys.executable, "-c", WORKER_PARENT], capture_output=True, text=True, timeout=120,
+                         check=False)
+    worker = int(res.stdout.split()[0])
+    for _ in range(100):  # bounded wait for the worker to notice
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker, 9)
+        raise AssertionError("the worker process outlived its server")

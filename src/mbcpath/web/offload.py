@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -93,7 +96,8 @@ class Offloader:
     def _executor(self) -> Executor:
         if self._pool is None:
             # "spawn": a fresh interpreter, never a fork of a process that runs threads and an event loop
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_exit_with_parent, initargs=(os.getpid(),))
         return self._pool
 
     def close(self) -> None:
@@ -104,3 +108,15 @@ class Offloader:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker process: exit as soon as the server that started it is gone (killed, crashed), so no
+    orphan keeps computing an answer nobody will read."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="mbcpath-parent-watch", daemon=True).start()
