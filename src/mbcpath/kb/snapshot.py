@@ -195,7 +195,8 @@ def _model_builder(model: type[BaseModel]) -> Builder:
 
     def build(value: dict[str, Any]) -> BaseModel:
         if not plan:
-            plan.extend((name, _builder(info.annotation)) for name, info in model.model_fields.items())
+            fields = model.model_fields.items()
+            plan.extend((name, _builder(typing.cast(Any, info.annotation))) for name, info in fields)
         known = model.model_fields
         if any(k not in known for k in value):
             raise _CannotRebuild(f"{model.__name__}: unknown fields")
