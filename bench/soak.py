@@ -94,7 +94,7 @@ def main() -> int:
         slices = run_slices(port, proc.pid, reqs, clients, duration, warmup)
     finally:
         stop_server(proc)
-    return report(slices)
+    return report(slices, warmup)
 
 
 def run_slices(port: int, pid: int, reqs: list[Request], clients: int, duration: float,
@@ -112,11 +112,12 @@ def run_slices(port: int, pid: int, reqs: list[Request], clients: int, duration:
     return out
 
 
-def report(slices: list[tuple[float, Phase, int]]) -> int:
+def report(slices: list[tuple[float, Phase, int]], warmup: float) -> int:
     errors = sum(p.errors for _, p, _ in slices)
     n = sum(len(p.latencies) for _, p, _ in slices)
-    after = [s for s in slices if s is not slices[0]]
-    base = slices[0][2]
+    warm = next((i for i, (t, _, _) in enumerate(slices) if t >= warmup - 1.0), len(slices) - 1)
+    after = slices[warm + 1:]
+    base = slices[warm][2]
     end = slices[-1][2]
     growth = (end - base) / base if after else float("nan")
     ok = errors == 0 and after and growth < MAX_GROWTH
