@@ -172,13 +172,21 @@ def demo() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
+    allow_unauthenticated: Annotated[bool, typer.Option(
+        help="serve a non-loopback address without API keys (only behind a proxy that authenticates)")] = False,
 ) -> None:
-    """Start the clinician web app and REST API."""
+    """Start the clinician web app and REST API (see the README's "Deployment" section)."""
+    from mbcpath.errors import MbcpathError
+
     try:
         from mbcpath.web.app import serve as run_server
     except ImportError as err:
         raise fail(f"the web app needs the 'web' extra: pip install 'mbcpath[web]' ({err})", 1) from None
-    run_server(host=host, port=port)
+    extra = {"allow_unauthenticated": True} if allow_unauthenticated else {}
+    try:
+        run_server(host=host, port=port, **extra)
+    except MbcpathError as err:
+        raise fail(f"mbcpath: not starting: {err}", 1) from None
 
 
 def _register_optional() -> None:
