@@ -212,3 +212,21 @@ def test_worker_processes_do_not_outlive_the_server():
     else:
         os.kill(worker, 9)
         raise AssertionError("the worker process outlived its server")
+
+
+def test_a_dead_worker_process_gives_503_then_recovers():
+    """A projection worker that dies mid-answer gives 503 (retry), and the next request gets a fresh worker."""
+    import os
+
+    from mbcpath.web.offload import Offloader, Overloaded
+
+    async def run() -> int:
+        off = Offloader(threads=1, processes=1, budget_s=60, max_pending=4)
+        try:
+            with pytest.raises(Overloaded):
+                await off.run_process(os._exit, 3)  # the worker process dies
+            return await off.run_process(os.getpid)
+        finally:
+            off.close()
+
+    assert asyncio.run(run()) != os.getpid()

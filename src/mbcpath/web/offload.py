@@ -28,7 +28,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -90,6 +90,11 @@ class Offloader:
             return await asyncio.wait_for(future, self.budget_s)
         except TimeoutError:
             raise TimeBudgetExceeded(self.budget_s) from None
+        except BrokenExecutor:
+            # a worker process died (killed, out of memory): start fresh ones for the next request
+            if executor is self._pool:
+                self._pool = None
+            raise Overloaded from None
         finally:
             self.pending -= 1
 
