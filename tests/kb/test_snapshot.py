@@ -100,3 +100,15 @@ def test_corrupt_kb_is_never_served_from_an_old_snapshot(cache, kb_copy):
     with pytest.raises(KnowledgeBaseError, match="fl-tdxd-pertuzumab"):
         _cached(str(kb_copy))
     _cached.cache_clear()
+
+
+def test_a_kb_part_that_is_not_plain_data_means_no_snapshot(cache, kb_copy):
+    """If the KB object ever holds something JSON cannot carry (a compiled plan), no snapshot is written and
+    loading still works from the YAML."""
+    from mbcpath.kb import snapshot
+    from mbcpath.kb.loader import load_kb_from
+
+    kb = load_kb_from(kb_copy)
+    kb.aliases["x"] = object()  # type: ignore[assignment]
+    assert snapshot.save(kb, snapshot.content_key(kb_copy)) is None
+    assert not list(cache.glob("kb-*.json"))

@@ -84,7 +84,10 @@ def _dump(value: Any) -> Any:
 def save(kb: Any, key: str) -> Path | None:
     """Write the snapshot of a validated KB (atomically); None when the cache folder is not writable."""
     data = {f.name: _dump(getattr(kb, f.name)) for f in dataclasses.fields(kb)}
-    payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)  # key order kept: it is data
+    try:
+        payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)  # key order kept: it is data
+    except (TypeError, ValueError):
+        return None  # a part that is not plain data (a compiled plan, say): no snapshot, validate each time
     doc = json.dumps({"format": FORMAT, "key": key, "sha256": hashlib.sha256(payload.encode()).hexdigest(),
                       "payload": payload})
     import tempfile
@@ -114,11 +117,11 @@ def load(root: Path, kb_type: type) -> Any | None:
             return None
         data = json.loads(payload)
         hints = typing.get_type_hints(kb_type)
-        values = {f.name: _rebuild(hints[f.name], data[f.name]) for f in dataclasses.fields(kb_type)}
-    except (OSError, ValueError, KeyError, TypeError, _CannotRebuild):
+        values = {f.name: _rebuild(hints[f.name], data[f.name]) for f in dataclasses.fields(kb_type) if f.init}
+        values["root"] = root
+        return kb_type(**values)
+    except (OSError, ValueError, KeyError, TypeError, NameError, _CannotRebuild):
         return None
-    values["root"] = root
-    return kb_type(**values)
 
 
 Builder = typing.Callable[[Any], Any] | None  # None: the JSON value is already the right value
