@@ -102,15 +102,21 @@ def identify(keys: Mapping[str, str], presented: str | None) -> str | None:
 
 
 def cross_site(scope: Scope) -> bool:
-    """True for an unsafe-method request that a browser sent from another site."""
+    """True for an unsafe-method request that a browser sent from another site.
+
+    Fetch Metadata decides when present (every current browser sends ``Sec-Fetch-Site``). Otherwise an
+    ``Origin`` naming another host is refused. ``Origin: null`` is not evidence either way: with this app's
+    ``Referrer-Policy: no-referrer`` a browser sends it for its own same-origin form posts.
+    """
     if scope.get("method", "GET") in ("GET", "HEAD", "OPTIONS"):
         return False
     headers = scope.get("headers", [])
-    if (_header(headers, b"sec-fetch-site") or "").lower() == "cross-site":
-        return True
+    site = (_header(headers, b"sec-fetch-site") or "").lower()
+    if site:
+        return site == "cross-site"
     origin = _header(headers, b"origin")
     if not origin or origin == "null":
-        return origin == "null"
+        return False
     host = _header(headers, b"host") or ""
     return urlsplit(origin).netloc.lower() != host.lower()
 
