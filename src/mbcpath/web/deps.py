@@ -59,19 +59,12 @@ def serving(request: Request) -> tuple[KnowledgeBase, Offloader, AuditTrail | No
 
 
 async def get_offload(request: Request) -> Offloader:
-    """Worker threads and processes with the per-request time budget."""
+    """Worker threads and processes with the per-request time budget (for routes that compute, such as the
+    page routers: ``await offload.run_thread(recommend_for, data, kb, engine)``)."""
     return request.app.state.offload  # type: ignore[no-any-return]
 
 
 OffloadDep = Annotated[Offloader, Depends(get_offload)]
-
-
-async def get_audit(request: Request) -> AuditTrail | None:
-    """The audit trail, or None when it is off."""
-    return request.app.state.audit  # type: ignore[no-any-return]
-
-
-AuditDep = Annotated["AuditTrail | None", Depends(get_audit)]
 
 Recommender = Callable[..., Any]
 Projector = Callable[..., Any]
