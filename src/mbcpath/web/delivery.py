@@ -46,7 +46,7 @@ async def deliver(request: Request, answer: Answer, audit: AuditTrail | None, of
     state = request.state
     route = f"{request.method} {request.url.path}"
     try:
-        record = await offload.run_thread(_record, audit, answer, route, getattr(state, "caller", "anonymous"),
+        record = await offload.run_io(_record, audit, answer, route, getattr(state, "caller", "anonymous"),
                                           getattr(state, "request_id", ""))
         headers["x-mbcpath-audit"] = f"recorded; seq={record['seq']}"
     except AuditError as err:

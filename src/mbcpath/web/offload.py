@@ -54,6 +54,7 @@ class Offloader:
         self.max_pending = max_pending
         self.processes = processes
         self._thread_pool: ThreadPoolExecutor | None = None
+        self._io_pool: ThreadPoolExecutor | None = None
         self._threads = threads
         self._pool: Executor | None = None
         self.pending = 0
@@ -64,6 +65,12 @@ class Offloader:
             self._thread_pool = ThreadPoolExecutor(self._threads, thread_name_prefix="mbcpath-worker")
         return self._thread_pool
 
+    @property
+    def io_threads(self) -> ThreadPoolExecutor:
+        if self._io_pool is None:
+            self._io_pool = ThreadPoolExecutor(2, thread_name_prefix="mbcpath-io")
+        return self._io_pool
+
     def _admit(self) -> None:
         if self.pending >= self.max_pending:
             raise Overloaded
@@ -72,6 +79,11 @@ class Offloader:
     async def run_thread(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in a worker thread, within the budget."""
         return await self._run(self.threads, fn, *args)
+
+    async def run_io(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in an I/O thread (writing the audit trail, ``fsync``), within the budget; apart from the
+        CPU workers so that a slow disk never queues behind computations, nor they behind it."""
+        return await self._run(self.io_threads, fn, *args)
 
     async def run_process(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in a worker process (threads when ``processes`` is 0), within the budget.
@@ -107,9 +119,10 @@ class Offloader:
 
     def close(self) -> None:
         """Stop the worker threads and processes (called when the app shuts down)."""
-        if self._thread_pool is not None:
-            self._thread_pool.shutdown(wait=False, cancel_futures=True)
-            self._thread_pool = None
+        for pool in (self._thread_pool, self._io_pool):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+        self._thread_pool = self._io_pool = None
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None

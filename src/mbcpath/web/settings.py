@@ -47,7 +47,10 @@ class Settings(BaseModel):
     # --- serving: time budget and workers
     request_timeout_s: float = Field(30.0, gt=0, le=600,
                                      description="per-request time budget; past it the answer is 504 problem details")
-    worker_threads: int = Field(4, ge=1, le=64, description="threads that run the engine off the event loop")
+    worker_threads: int = Field(
+        2, ge=1, le=64, description="threads that run the engine off the event loop (the engine is pure Python and "
+        "holds the GIL: more threads only contend for it (bench/bench_http.py: 4 threads gave 40% fewer answers a "
+        "second than 2); 2 keep answering while one is stuck)")
     projection_processes: int = Field(1, ge=0, le=16,
                                       description="worker processes for projections (0 = threads)")
     max_pending: int = Field(256, ge=1, description="answers waiting for a worker before new ones get 503")
