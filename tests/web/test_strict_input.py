@@ -262,3 +262,24 @@ def test_treatment_bounds_are_in_the_schema(client, name, value):
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(_patient_schema(client)).validate(p)
     assert client.post(API, json=p).status_code == 422
+
+
+def test_every_number_and_boolean_of_the_contract_is_strict():
+    """Every int, float and bool anywhere in the patient model is strict, so a field added later without the
+    Int / Float / Bool aliases (domain/patient.py) fails here instead of coercing silently."""
+    from mbcpath.domain.patient import Patient
+
+    loose: list[str] = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            if node.get("type") in ("int", "float", "bool") and not node.get("strict"):
+                loose.append(path)
+            for k, v in node.items():
+                walk(v, f"{path}.{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{path}[{i}]")
+
+    walk(Patient.__pydantic_core_schema__, "Patient")
+    assert loose == []
