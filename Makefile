@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-stamp
 NODE_STAMP := node_modules/.setup-stamp
 
-.PHONY: setup run demo test test-fast lint bench clean
+.PHONY: setup run demo test test-fast lint bench bench-quick clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -38,12 +38,18 @@ test: setup  ## the whole suite (unit, vignettes, property, survival, API, brows
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not browser"
 
-lint: setup
-	$(VENV)/bin/ruff check src tests bench
+lint: setup  ## ruff, mypy, and the dependency audit (says plainly when it could not run: offline)
+	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/mypy
+	$(PY) scripts/dependency_audit.py
 
-bench: setup
+bench: setup  ## each benchmark against its same-run baseline, with targets; then a 10-minute soak
 	$(PY) bench/run_all.py
+	$(PY) bench/soak.py --minutes 10 --clients 50
+
+bench-quick: setup  ## the same, shorter (soak: 1 minute)
+	$(PY) bench/run_all.py --quick
+	$(PY) bench/soak.py --minutes 1 --clients 50
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts

@@ -139,9 +139,9 @@ def test_report_html_page(client):
 @pytest.fixture
 def handbuilt_engine(monkeypatch):
     """The engine replaced by one that answers the hand-built recommendation (engine-v2 fields filled)."""
-    from mbcpath.web import results_view
+    from mbcpath.web import deps
 
-    monkeypatch.setattr(results_view, "load_engine", lambda: (lambda patient, kb: handbuilt()))
+    monkeypatch.setattr(deps, "load_engine", lambda: (lambda patient, kb: handbuilt()))
 
 
 def test_engine_v2_fields_on_the_page(client, handbuilt_engine):

@@ -199,9 +199,20 @@ def test_page_404_is_html_for_browsers_and_json_for_apis(client):
     assert client.get("/nope").headers["content-type"].startswith("application/problem+json")
 
 
-def test_kb_failure_is_visible_on_pages(make_client, tmp_path):
-    """With a broken KB the pages say 'unavailable' and the form page still renders."""
-    c = make_client(kb_path=tmp_path)
+def test_kb_failure_is_visible_on_pages(tmp_path):
+    """With a broken KB the pages say 'unavailable' and the form page still renders.
+
+    The app's start-up refuses such a KB (test_serving_faults.py); this is the app run by a server
+    that skips the lifespan, so the pages' own fallback is still exercised.
+    """
+    from fastapi.testclient import TestClient
+
+    from mbcpath.web import create_app
+    from mbcpath.web.settings import Settings
+
+    from .conftest import examples_dir
+
+    c = TestClient(create_app(Settings(kb_path=tmp_path, examples_dir=examples_dir())), raise_server_exceptions=False)
     r = c.get("/", headers=HTML)
     assert 'data-testid="kb-release">unavailable<' in r.text and "did not load" in r.text
     assert c.get("/patient", headers=HTML).status_code == 200

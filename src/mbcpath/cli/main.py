@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from mbcpath.cli import report_cmd
 from mbcpath.cli.common import OutputFormat, exit_on_error, fail
@@ -56,12 +55,18 @@ def recommend(
     with exit_on_error():
         rec = _recommend_file(file, run, day)
     if fmt is OutputFormat.json:
-        sys.stdout.write(rec.to_json() + "\n")
+        from mbcpath.domain.wire import recommendation_bytes
+
+        sys.stdout.flush()
+        sys.stdout.buffer.write(recommendation_bytes(rec))  # the REST API's bytes, exactly
+        sys.stdout.buffer.flush()
     elif fmt is OutputFormat.brief:
         from mbcpath.cli.brief import render_brief
 
         sys.stdout.write(render_brief(rec))
     else:
+        from rich.console import Console
+
         from mbcpath.cli.render import render_text
 
         render_text(rec, Console())
@@ -86,6 +91,8 @@ def schema_recommendation() -> None:
 @app.command()
 def demo() -> None:
     """Walk the clinical summary's representative patient through its decision points."""
+    from rich.console import Console
+
     from mbcpath.cli.demo import run_demo
 
     run_demo(Console())
@@ -95,13 +102,21 @@ def demo() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
+    allow_unauthenticated: Annotated[bool, typer.Option(
+        help="serve a non-loopback address without API keys (only behind a proxy that authenticates)")] = False,
 ) -> None:
-    """Start the clinician web app and REST API."""
+    """Start the clinician web app and REST API (see the README's "Deployment" section)."""
+    from mbcpath.errors import MbcpathError
+
     try:
         from mbcpath.web.app import serve as run_server
     except ImportError as err:
         raise fail(f"the web app needs the 'web' extra: pip install 'mbcpath[web]' ({err})", 1) from None
-    run_server(host=host, port=port)
+    extra = {"allow_unauthenticated": True} if allow_unauthenticated else {}
+    try:
+        run_server(host=host, port=port, **extra)
+    except MbcpathError as err:
+        raise fail(f"mbcpath: not starting: {err}", 1) from None
 
 
 def _recommend_file(file: Path, run: Any, as_of: dt.date | None = None) -> Any:
@@ -134,6 +149,11 @@ report_cmd.register(app)
 
 def main() -> None:
     """Console-script entry point."""
+    import os
+
+    # mbcpath uses no pydantic plugins: skip their discovery (a scan of every installed package's
+    # entry points, a large part of a cold start). An explicit setting in the environment wins.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app()
 
 

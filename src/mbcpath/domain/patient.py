@@ -12,31 +12,40 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
+    Strict,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from mbcpath.domain.drugs import normalise_drug, unknown_drug_rule
+from mbcpath.domain.drugs import KNOWN_DRUGS, normalise_drug, unknown_drug_rule
 from mbcpath.domain.her2 import her2_status
 from mbcpath.domain.history import check_history
 
+# Exact JSON types, nothing coerced: a clinical fact is never read out of a string or a word.
+# ``Strict()`` refuses "56" and " 1 " for an integer, "4.5e2" and true for a number, and
+# "yes", "off", 0 and 1 for a boolean (lax pydantic would accept each of them). A number field
+# accepts a JSON integer (450 is a number); an integer field refuses 1.0. Bounds are written as
+# ``Field(ge=..., le=...)`` on the strict type itself, so the JSON Schema carries them as
+# ``minimum`` / ``maximum`` (a validator wrapped around the type would hide them from the schema).
 
-def _no_bool(value: object) -> object:
-    """JSON true/false is not a number: refuse it instead of reading it as 1/0."""
-    if isinstance(value, bool):
-        raise ValueError("must be a number, not true/false")
-    return value
-
-
-#: ``int`` / ``float`` that refuse booleans (pydantic would otherwise read ``true`` as 1).
-Int = Annotated[int, BeforeValidator(_no_bool)]
-Float = Annotated[float, BeforeValidator(_no_bool)]
+#: JSON integer only (not a string, a float or true/false).
+Int = Annotated[int, Strict()]
+#: JSON number only (an integer is a number; a string or true/false is not).
+Float = Annotated[float, Strict()]
+#: JSON true / false only (not "yes", "off", 0 or 1).
+Bool = Annotated[bool, Strict()]
 Months = Annotated[Float, Field(ge=0, le=600, description="months before the decision (>= 0)")]
+#: A drug name: validated against the vocabulary (with "did you mean"), published as its enum.
+DrugName = Annotated[str, WithJsonSchema({
+    "type": "string", "minLength": 1,
+    "description": "a drug of the contract's vocabulary: its lower-case INN (" + ", ".join(sorted(KNOWN_DRUGS))
+                   + "), or a brand name or abbreviation in any case (Herceptin, Phesgo, T-DXd ...), which the "
+                     "answer reports as normalised; an unknown name is refused with the closest known names"})]
 
 
 class Sex(StrEnum):
@@ -161,7 +170,7 @@ class Her2(_Strict):
 class Treatment(_Strict):
     """One systemic treatment the patient has received (any order in the list)."""
 
-    drugs: list[str] = Field(..., min_length=1, description="lower-case INN names")
+    drugs: list[DrugName] = Field(..., min_length=1, description="lower-case INN names")
     setting: Setting
     line: Int | None = Field(None, ge=1, le=20, description="line of therapy (metastatic only)")
     phase: Phase | None = Field(None, description="induction / maintenance within a line")
@@ -177,7 +186,7 @@ class Treatment(_Strict):
     @classmethod
     def _known_drugs(cls, drugs: object, info: ValidationInfo) -> object:
         out = normalise_names(drugs, info)
-        if isinstance(out, list) and len(set(out)) != len(out):
+        if isinstance(out, list) and all(isinstance(d, str) for d in out) and len(set(out)) != len(out):
             raise ValueError("a drug is listed twice in one treatment")
         return out
 
@@ -203,7 +212,7 @@ class Treatment(_Strict):
 class Preferences(_Strict):
     """What the patient wants, as far as it changes the options."""
 
-    avoid_chemotherapy: bool | None = Field(
+    avoid_chemotherapy: Bool | None = Field(
         None, description="declines chemotherapy (antibody-drug conjugates count as chemotherapy)"
     )
 
@@ -239,32 +248,32 @@ class Patient(_Strict):
     presentation: Presentation | None = None
     metastatic_diagnosis_months_ago: Months | None = None
     metastatic_sites: list[Site] = Field(default_factory=list)
-    visceral_crisis: bool | None = None
+    visceral_crisis: Bool | None = None
     brain_metastases: BrainMetastases | None = None
-    extracranial_progression: bool | None = Field(
+    extracranial_progression: Bool | None = Field(
         None, description="at a CNS event: is extracranial disease progressing too?"
     )
     lvef_percent: Float | None = Field(None, ge=5, le=90, description="latest LVEF, %")
     lvef_baseline_percent: Float | None = Field(
         None, ge=5, le=90, description="LVEF before anti-HER2 therapy began (for the labels' fall-from-baseline rules)"
     )
-    heart_failure: bool | None = Field(None, description="symptomatic congestive heart failure")
+    heart_failure: Bool | None = Field(None, description="symptomatic congestive heart failure")
     ild_history: IldHistory | None = None
     qtcf_ms: Float | None = Field(None, ge=250, le=800)
     neuropathy_grade: Int | None = Field(None, ge=0, le=4)
-    pregnant: bool | None = None
+    pregnant: Bool | None = None
     pregnancy_trimester: Int | None = Field(None, ge=1, le=3, description="when pregnant: 1, 2 or 3")
     hepatic: Hepatic | None = Field(None, description="liver function (labels adjust or stop drugs by it)")
     interacting_drugs: list[InteractingDrug] = Field(
         default_factory=list, description="concomitant drug categories that labels name as interacting"
     )
-    distant_metastases: bool | None = Field(
+    distant_metastases: Bool | None = Field(
         None, description="false: no distant disease (out of scope); null/absent: metastatic disease assumed"
     )
     treatments: list[Treatment] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=lambda: Preferences())
-    unavailable_drugs: list[str] = Field(default_factory=list, description="local formulary gaps")
-    available_drugs: list[str] = Field(
+    unavailable_drugs: list[DrugName] = Field(default_factory=list, description="local formulary gaps")
+    available_drugs: list[DrugName] = Field(
         default_factory=list,
         description="drugs of restricted availability that are available here (e.g. pyrotinib)",
     )

@@ -461,10 +461,9 @@ def _evidence(cand: Candidate, run: Run) -> list[EvidenceRef]:
     for link in cand.evidence:
         trial = run.plan.kb.trials[link.trial]
         fit = run.fits.get(link.trial)
-        if fit is None:
+        if fit is None:  # a shared TrialFit (memoised on its criteria): its id names it while the memo holds it
             fit = run.fits[link.trial] = trial_fit(trial, run.facts, run.plan.memo)
-        key = ("ref", link.trial, link.role, link.static.arm, fit.fits,
-               *((c.id, c.status, c.detail) for c in fit.criteria))
+        key = ("ref", link.trial, link.role, link.support, link.static.arm, id(fit))
         ref = run.plan.memo.get(key)
         if ref is None:
             ref = run.plan.memo[key] = link.static.model_copy(update={"fit": fit})

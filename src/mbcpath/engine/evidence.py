@@ -88,7 +88,7 @@ def criterion_status(crit_id: str, text: str, cond: Condition, sources: tuple[st
     """
     key = None
     if memo is not None:
-        key = ("crit", crit_id, text, cond.source, tuple(_hashable(facts.get(f)) for f in cond.facts))
+        key = ("crit", crit_id, text, cond.source, tuple(sources), tuple(_hashable(facts.get(f)) for f in cond.facts))
         hit = memo.get(key)
         if hit is not None:
             return hit  # type: ignore[no-any-return]
@@ -132,7 +132,7 @@ def trial_fit(trial: Trial, facts: Mapping[str, Any], memo: dict[Any, Any] | Non
         fits = True
     if memo is None:
         return TrialFit.model_construct(fits=fits, criteria=crits)
-    key = ("fit", trial.id, *((c.id, c.status, c.detail) for c in crits))
+    key = ("fit", trial.id, *((c.id, c.status, c.detail, tuple(c.sources)) for c in crits))
     hit = memo.get(key)
     if hit is None:
         hit = memo[key] = TrialFit.model_construct(fits=fits, criteria=crits)

@@ -97,6 +97,22 @@ def _read_yaml(path: Path) -> Any:
         raise KnowledgeBaseError(f"cannot read: {err.strerror}", path=str(path)) from None
 
 
+def _record_id(data: Any, loc: tuple[int | str, ...]) -> str | None:
+    """The ids of the records (rule, criterion, gate, arm ...) that ``loc`` points into, outer to inner
+    (``fl-tdxd-pertuzumab/lvef-50``), or None."""
+    ids, cur = [], data
+    for part in (*loc, None):
+        if isinstance(cur, dict) and isinstance(cur.get("id"), str) and cur is not data:
+            ids.append(cur["id"])
+        if part is None:
+            break
+        try:
+            cur = cur[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    return "/".join(ids) or None
+
+
 def _validate(model: type[M], path: Path) -> M:
     data = _read_yaml(path)
     try:
@@ -109,7 +125,10 @@ def _validate(model: type[M], path: Path) -> M:
                 msg = "required field is missing"
             elif e["type"] == "extra_forbidden":
                 msg = "unknown field"
-            issues.append(f"{loc_to_path(tuple(e['loc']))}: {msg} (value: {e.get('input')!r:.80})")
+            loc = tuple(e["loc"])
+            rule = _record_id(data, loc)
+            where = f"rule {rule!r} at {loc_to_path(loc)}" if rule else loc_to_path(loc)
+            issues.append(f"{where}: {msg} (value: {e.get('input')!r:.80})")
         raise KnowledgeBaseError("; ".join(issues[:5]) + (f" (+{len(issues) - 5} more)" if len(issues) > 5 else ""),
                                  path=str(path), issues=issues) from None
 
@@ -264,12 +283,34 @@ def load_watch(root: Path) -> list[WatchItem]:
 
 @lru_cache(maxsize=4)
 def _cached(root: str) -> KnowledgeBase:
-    return load_kb_from(Path(root))
+    """First load of a release in this process: from a verified snapshot when one matches the files
+    (:mod:`mbcpath.kb.snapshot`), else validated from the YAML (and a snapshot written for next time)."""
+    from mbcpath.kb import snapshot
+
+    path = Path(root)
+    if not snapshot.enabled() or not (path / "release.yaml").is_file():
+        return load_kb_from(path)
+    kb = snapshot.load(path, KnowledgeBase)
+    if kb is not None:
+        _cross_check(kb)
+        return kb  # type: ignore[no-any-return]
+    key = snapshot.content_key(path)
+    kb = load_kb_from(path)
+    snapshot.save(kb, key)
+    return kb
 
 
 @lru_cache(maxsize=8)
 def _default_root(env_value: str | None) -> str:
     return str(default_kb_path())
+
+
+#: releases loaded again by :func:`reload_kb` (they take precedence over the first load's cache)
+_reloaded: dict[str, KnowledgeBase] = {}
+
+
+def _key(root: str | Path | None) -> str:
+    return _default_root(os.environ.get("MBCPATH_KB")) if root is None else str(root)
 
 
 def load_kb(root: str | Path | None = None) -> KnowledgeBase:
@@ -278,6 +319,18 @@ def load_kb(root: str | Path | None = None) -> KnowledgeBase:
     Called on every request by the web app, so the default path is resolved once per
     value of ``$MBCPATH_KB`` rather than each time.
     """
-    if root is None:
-        return _cached(_default_root(os.environ.get("MBCPATH_KB")))
-    return _cached(str(root))
+    key = _key(root)
+    kb = _reloaded.get(key)
+    return kb if kb is not None else _cached(key)
+
+
+def reload_kb(root: str | Path | None = None) -> KnowledgeBase:
+    """Validate the KB at ``root`` again and, only if it validates whole, serve it from now on.
+
+    A release that fails raises :class:`KnowledgeBaseError` (file and rule named) and leaves the
+    release already loaded in place: a running server keeps answering from it.
+    """
+    key = _key(root)
+    kb = load_kb_from(Path(key))
+    _reloaded[key] = kb
+    return kb

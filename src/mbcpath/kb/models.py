@@ -35,7 +35,9 @@ KnownSince = Annotated[
 
 
 class _KB(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validators are built on first validation only; a KB rebuilt from its verified snapshot
+    # (mbcpath.kb.snapshot) never validates, so a short command does not pay for building them.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _check_condition(text: str | None) -> str | None:

@@ -1,16 +1,25 @@
 """The app factory: middleware, routers, templates, static files, OpenAPI, and the runner.
 
 Privacy by default: no patient data is stored; the request body is never logged;
-uvicorn's access log is off unless ``MBCPATH_WEB_ACCESS_LOG=1`` (it then logs
-method, path and status only); CORS is off unless an allow-list is configured.
+the access log is off unless ``MBCPATH_WEB_ACCESS_LOG=1`` (it then logs method, path,
+status, duration and caller only); CORS is off unless an allow-list is configured.
+
+Deployment (see the README and docs/threat-model.md): API keys (:mod:`mbcpath.web.security`),
+per-client rate limits (:mod:`mbcpath.web.ratelimit`), an opt-in audit trail
+(:mod:`mbcpath.web.audit`), structured JSON logs (:mod:`mbcpath.web.logs`), and CPU work off the
+event loop within a time budget (:mod:`mbcpath.web.offload`). A knowledge base that does not
+validate stops the start-up with the file and rule named; a reload (``SIGHUP``) that fails keeps
+the release already loaded.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib.util
+import ipaddress
 import logging
 import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,10 +32,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from mbcpath import __version__
-from mbcpath.errors import MbcpathError
+from mbcpath.errors import ConfigurationError, KnowledgeBaseError, MbcpathError
 from mbcpath.web import problems
+from mbcpath.web.audit import AuditTrail
 from mbcpath.web.compression import CompressionMiddleware
+from mbcpath.web.logs import RequestIdMiddleware
 from mbcpath.web.middleware import BodyLimitMiddleware, InternalErrorMiddleware, SecurityHeadersMiddleware
+from mbcpath.web.offload import Offloader
+from mbcpath.web.ratelimit import RateLimitMiddleware
 from mbcpath.web.routers import (
     cds_hooks,
     docs,
@@ -43,6 +56,7 @@ from mbcpath.web.routers import (
     trials,
     trials_ui,
 )
+from mbcpath.web.security import AuthMiddleware, parse_api_keys
 from mbcpath.web.settings import ENV_PREFIX, Settings
 
 log = logging.getLogger("mbcpath.web")
@@ -98,21 +112,49 @@ def make_templates() -> Jinja2Templates:
     return templates
 
 
+def reload_kb(app: FastAPI) -> bool:
+    """Validate the KB again and serve it if, and only if, it validates whole.
+
+    A release that fails is logged with its file and rule, and the release already loaded keeps
+    answering. Returns whether the new release is now served.
+    """
+    from mbcpath.kb.loader import reload_kb as _reload
+
+    try:
+        kb_obj = _reload(app.state.settings.kb_path)
+    except KnowledgeBaseError as err:
+        log.error("knowledge base reload refused; still serving the release loaded before",
+                  extra={"event": "kb_reload_failed", "error": str(err)[:2000]})
+        return False
+    log.info("knowledge base reloaded", extra={"event": "kb_reloaded", "kb_release": kb_obj.release.kb_release})
+    return True
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    import asyncio
+
     from mbcpath.kb import load_kb
 
-    try:  # warm the cache so the first request is fast; a broken KB answers 503 per request
+    try:  # a KB that does not validate stops the start-up, naming the file and the rule
         kb_obj = load_kb(app.state.settings.kb_path)
-    except MbcpathError as err:
-        log.warning("knowledge base did not load at start-up: %s", str(err)[:300])
-    else:
-        _warm_projections(kb_obj)
+    except KnowledgeBaseError as err:
+        log.critical("knowledge base invalid: not starting", extra={"event": "kb_invalid", "error": str(err)[:2000]})
+        raise
+    log.info("serving", extra={"event": "start", "kb_release": kb_obj.release.kb_release, "version": __version__})
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_kb, app)
+    except (ValueError, RuntimeError, NotImplementedError, AttributeError):
+        pass  # not the main thread (tests) or no SIGHUP on this platform
+    _warm_projections(kb_obj)
     # The KB and the imported modules live as long as the process: move them out of the
     # cyclic collector's generations so its full collections stay short (tail latency).
     gc.collect()
     gc.freeze()
-    yield
+    try:
+        yield
+    finally:
+        app.state.offload.close()
 
 
 def _warm_projections(kb_obj: Any) -> None:
@@ -141,6 +183,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.templates = make_templates()
+    app.state.offload = Offloader(threads=settings.worker_threads, processes=settings.projection_processes,
+                                  budget_s=settings.request_timeout_s, max_pending=settings.max_pending)
+    app.state.audit = (AuditTrail(settings.audit_path, include_input=settings.audit_include_input,
+                                  fsync=settings.audit_fsync) if settings.audit_path else None)
     problems.install(app)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -174,21 +220,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return app.openapi_schema
         spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         _add_patient_schema(spec)
+        problems.document_problems(spec, auth=bool(settings.api_keys),
+                                   rate_limited=settings.effective_rate_limit()[0] > 0)
         app.openapi_schema = spec
         return spec
 
     app.openapi = custom_openapi  # type: ignore[method-assign]
+    _add_middleware(app, settings)
+    return app
 
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Outermost last: security headers, request id / access log, CORS, auth, rate limit, body limit, 500s."""
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    per_minute, burst = settings.effective_rate_limit()
+    if per_minute:
+        app.add_middleware(RateLimitMiddleware, per_minute=per_minute, burst=burst)
+    app.add_middleware(AuthMiddleware, keys=parse_api_keys(settings.api_keys), cors_origins=settings.cors_origins)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
-                           allow_headers=["content-type"], allow_credentials=False, max_age=600)
+                           allow_headers=["content-type", "authorization", "x-api-key"], allow_credentials=False,
+                           max_age=600)
     app.add_middleware(CompressionMiddleware)
+    app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
-    return app
 
 
 def _add_patient_schema(spec: dict[str, Any]) -> None:
@@ -203,20 +261,51 @@ def _add_patient_schema(spec: dict[str, Any]) -> None:
     comps["Patient"] = schema
 
 
-def serve(host: str | None = None, port: int | None = None, **overrides: Any) -> None:
-    """Run the app with uvicorn on ``host:port`` (default http://127.0.0.1:8000), one process.
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
-    The access log is off by default (``access_log=True`` logs method, path and status, never bodies).
+
+def check_deployable(settings: Settings) -> None:
+    """Refuse to serve a non-loopback address without API keys (unless ``allow_unauthenticated``),
+    and refuse to start on a KB that does not validate. Raises :class:`ConfigurationError` or
+    :class:`KnowledgeBaseError` with the reason."""
+    from mbcpath.kb import load_kb
+
+    if not is_loopback(settings.host) and not settings.api_keys and not settings.allow_unauthenticated:
+        raise ConfigurationError(
+            f"refusing to serve {settings.host!r} without authentication: set MBCPATH_WEB_API_KEYS "
+            "(python -m mbcpath.web.security new-key NAME), or bind 127.0.0.1, or set "
+            "MBCPATH_WEB_ALLOW_UNAUTHENTICATED=1 when a proxy in front authenticates every request")
+    load_kb(settings.kb_path)
+
+
+def serve(host: str | None = None, port: int | None = None, **overrides: Any) -> None:
+    """Run the app with uvicorn on ``host:port`` (default http://127.0.0.1:8000).
+
+    The access log is off by default (``access_log=True`` logs method, path, status, duration and
+    caller, never bodies). Raises :class:`ConfigurationError` / :class:`KnowledgeBaseError` before
+    binding anything when the deployment is unsafe or the KB invalid.
     """
     import uvicorn
 
+    from mbcpath.web.logs import configure
+
     values = {k: v for k, v in {"host": host, "port": port, **overrides}.items() if v is not None}
     settings = Settings.from_env(**values)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure(settings.log_format)
+    check_deployable(settings)
     print(f"mbcpath {__version__}: http://{settings.host}:{settings.port}/  (not a medical device; "
-          "nothing is stored)", flush=True)
-    common: dict[str, Any] = {"host": settings.host, "port": settings.port, "access_log": settings.access_log,
-                              "server_header": False, "proxy_headers": False, "log_level": "info"}
+          f"{'API keys required' if settings.api_keys else 'open: development only'}; "
+          f"audit trail {'at ' + str(settings.audit_path) if settings.audit_path else 'off'})", flush=True)
+    common: dict[str, Any] = {"host": settings.host, "port": settings.port, "access_log": False,
+                              "server_header": False, "proxy_headers": False, "log_level": "info",
+                              "log_config": None}
     if settings.workers > 1:
         # Worker processes build the app themselves from the same MBCPATH_WEB_* environment.
         for key, value in values.items():

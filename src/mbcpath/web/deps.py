@@ -15,6 +15,8 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
 from mbcpath.kb import KnowledgeBase, load_kb
+from mbcpath.web.audit import AuditTrail
+from mbcpath.web.offload import Offloader
 from mbcpath.web.settings import Settings
 
 
@@ -38,11 +40,31 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_kb(settings: SettingsDep) -> KnowledgeBase:
-    """The validated, cached knowledge base (raises ``KnowledgeBaseError`` -> 503)."""
+    """The validated knowledge base the app started with, or the last release that reloaded whole
+    (:func:`mbcpath.kb.loader.reload_kb`). Loaded at start-up, so this never reads files."""
     return load_kb(settings.kb_path)
 
 
 KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
+
+
+def serving(request: Request) -> tuple[KnowledgeBase, Offloader, AuditTrail | None]:
+    """The KB, the workers and the audit trail of an answer route, in one call.
+
+    Plain attribute reads instead of three FastAPI dependencies: each resolved dependency costs tens of
+    microseconds per request, a measurable share of an answer (bench/bench_http.py).
+    """
+    state = request.app.state
+    return load_kb(state.settings.kb_path), state.offload, state.audit
+
+
+async def get_offload(request: Request) -> Offloader:
+    """Worker threads and processes with the per-request time budget (for routes that compute, such as the
+    page routers: ``await offload.run_thread(recommend_for, data, kb, engine)``)."""
+    return request.app.state.offload  # type: ignore[no-any-return]
+
+
+OffloadDep = Annotated[Offloader, Depends(get_offload)]
 
 Recommender = Callable[..., Any]
 Projector = Callable[..., Any]

@@ -13,7 +13,7 @@ from typing import Any
 from mbcpath.errors import MbcpathError
 from mbcpath.kb import KnowledgeBase
 from mbcpath.report import build_board
-from mbcpath.web.deps import FeatureUnavailable, load_engine, load_projector
+from mbcpath.web.deps import FeatureUnavailable, load_projector
 from mbcpath.web.services import recommend_for
 from mbcpath.web.share import encode_patient
 
@@ -52,8 +52,16 @@ def trial_cards(rec: Any) -> list[TrialCard]:
 
 
 def evaluate(data: Any, kb: KnowledgeBase) -> tuple[Any, Any]:
-    """Validate the patient (raising ``InputError``) and run the engine."""
-    return recommend_for(data, kb, load_engine())  # type: ignore[no-any-return]
+    """Validate the patient (raising ``InputError``) and run the engine (CPU work: call it off the event
+    loop, e.g. with :func:`evaluate_off_loop`)."""
+    from mbcpath.web import deps
+
+    return recommend_for(data, kb, deps.load_engine())  # type: ignore[no-any-return]
+
+
+async def evaluate_off_loop(request: Any, data: Any, kb: KnowledgeBase) -> tuple[Any, Any]:
+    """:func:`evaluate` in the app's worker threads (within the per-request time budget)."""
+    return await request.app.state.offload.run_thread(evaluate, data, kb)  # type: ignore[no-any-return]
 
 
 def projection_view(rec: Any, kb: KnowledgeBase, patient: Any = None) -> dict[str, Any]:

@@ -38,6 +38,7 @@ class Problem(_Out):
 class HealthOut(_Out):
     status: Literal["ok"] = "ok"
     version: str
+    audit: Literal["off", "ok", "failing"] = Field("off", description="state of the audit trail")
 
 
 class KbCounts(_Out):

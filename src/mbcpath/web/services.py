@@ -6,7 +6,6 @@ reading the body, no patient data kept.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
@@ -15,60 +14,31 @@ from typing import Any
 from fastapi import Request
 from starlette.exceptions import HTTPException
 
+from mbcpath.domain.validation import loads_strict, unwrap_patient
+from mbcpath.errors import MalformedJsonError
 from mbcpath.kb import KnowledgeBase
 from mbcpath.kb.models import Endpoint, Trial
 from mbcpath.web.schemas import KbCounts, KbOut, TrialSummaryOut
 
-_JSON_TYPES = ("application/json", "application/problem+json", "application/fhir+json")
-
-
-class MalformedJson(Exception):
-    """The body is not a JSON document."""
-
-    def __init__(self, detail: str) -> None:
-        self.detail = detail
-        super().__init__(detail)
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)")
+#: "the body is not JSON" (HTTP 400); kept under this name for the page routers.
+MalformedJson = MalformedJsonError
 
 
 def parse_json_bytes(raw: bytes) -> Any:
-    """Parse a JSON body strictly; raise :class:`MalformedJson` with a short reason.
-
-    Rejects NaN/Infinity, integers too long to convert, and nesting deeper than
-    the parser's recursion limit, none of which may become a 500.
-    """
-    if not raw.strip():
-        raise MalformedJson("the request body is empty; send a JSON object")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise MalformedJson("the request body is not UTF-8 text") from None
-    try:
-        return json.loads(text, parse_constant=_no_constants)
-    except json.JSONDecodeError as err:
-        raise MalformedJson(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
-    except RecursionError:
-        raise MalformedJson("JSON nested too deeply") from None
-    except ValueError as err:  # int too long, NaN / Infinity
-        raise MalformedJson(f"not valid JSON: {str(err)[:160]}") from None
+    """Parse a JSON body strictly (:func:`mbcpath.domain.validation.loads_strict`): malformed text raises
+    :class:`MalformedJson` (400); duplicate keys and invalid text raise ``InputError`` (422)."""
+    return loads_strict(raw)
 
 
 async def read_json(request: Request) -> Any:
-    """Read and parse the request body as JSON (415 for another media type)."""
-    ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if ctype and ctype not in _JSON_TYPES and not ctype.endswith("+json"):
-        raise HTTPException(415, f"send the body as application/json, not {ctype!r}")
-    return parse_json_bytes(await request.body())
+    """Read and parse a JSON request body strictly (415 without a JSON ``Content-Type``).
 
+    For small bodies of other routes; the answer routes parse in their worker instead
+    (:func:`mbcpath.web.delivery.read_body`).
+    """
+    from mbcpath.web.delivery import read_body
 
-def unwrap_patient(data: Any) -> Any:
-    """Accept a bare patient, or a vignette/example file ``{"id", "patient", "expect"}``."""
-    if isinstance(data, dict) and isinstance(data.get("patient"), dict) and "age_years" not in data:
-        return data["patient"]
-    return data
+    return parse_json_bytes(await read_body(request))
 
 
 # --------------------------------------------------------------------------- KB summaries
@@ -258,9 +228,3 @@ def recommend_for(data: Any, kb: KnowledgeBase, engine: Any) -> tuple[Any, Any]:
 
     patient = parse_patient(unwrap_patient(data))
     return patient, engine(patient, kb)
-
-
-def project_for(data: Any, kb: KnowledgeBase, engine: Any, projector: Any) -> tuple[Any, Any, Any]:
-    """Recommend, then project each option: ``(patient, recommendation, projections)``."""
-    patient, rec = recommend_for(data, kb, engine)
-    return patient, rec, projector(rec, kb, patient=patient)

@@ -59,14 +59,24 @@ async def _body(request: Request) -> Any:
     return parse_json_bytes(await request.body())
 
 
-@router.get("", summary="CDS Hooks discovery")
+_OUTCOME = {"description": "OperationOutcome (FHIR) naming the problem",
+            "content": {"application/fhir+json": {"schema": {"type": "object"}},
+                        "application/json": {"schema": {"type": "object"}}}}
+#: What a CDS Hooks call can answer besides 200 (CDS Hooks 2.0.1: JWT on every call, 412 without prefetch).
+CDS_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _OUTCOME, 401: _OUTCOME, 404: _OUTCOME, 405: _OUTCOME, 412: _OUTCOME, 413: _OUTCOME, 415: _OUTCOME,
+    422: _OUTCOME, 429: _OUTCOME, 503: _OUTCOME,
+}
+
+
+@router.get("", summary="CDS Hooks discovery", responses=CDS_ERRORS)
 async def discovery(request: Request) -> Response:
     from mbcpath.interop.cds.services import discovery as doc
 
     return _authenticate(request, "") or JSONResponse(doc())
 
 
-@router.post("/{service_id}", summary="Call a CDS service")
+@router.post("/{service_id}", summary="Call a CDS service", responses=CDS_ERRORS)
 async def call_service(service_id: str, request: Request, kb: KbDep, engine: EngineDep) -> Response:
     from starlette.concurrency import run_in_threadpool
 
@@ -82,7 +92,7 @@ async def call_service(service_id: str, request: Request, kb: KbDep, engine: Eng
         return Response(json.dumps(err.outcome), status_code=err.status, media_type="application/fhir+json")
 
 
-@router.post("/{service_id}/feedback", summary="Feedback on the cards of a CDS service")
+@router.post("/{service_id}/feedback", summary="Feedback on the cards of a CDS service", responses=CDS_ERRORS)
 async def feedback(service_id: str, request: Request) -> Response:
     from mbcpath.interop.cds.feedback import FeedbackError
     from mbcpath.interop.cds.services import SERVICES
@@ -99,7 +109,8 @@ async def feedback(service_id: str, request: Request) -> Response:
     return JSONResponse({})
 
 
-@router.get("/{service_id}/feedback", summary="Stored feedback of a CDS service (concordance audit)")
+@router.get("/{service_id}/feedback", summary="Stored feedback of a CDS service (concordance audit)",
+            responses=CDS_ERRORS)
 async def read_feedback(service_id: str, request: Request) -> Response:
     refused = _authenticate(request, f"/{service_id}/feedback")
     return refused or JSONResponse({"feedback": _config(request).store.read(service_id)})

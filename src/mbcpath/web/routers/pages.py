@@ -40,7 +40,7 @@ async def walkthrough_step(request: Request, number: int, settings: SettingsDep,
                            "section": "walkthrough", "patient": None, "patient_json": None}
     if ex is not None:
         try:
-            patient, rec = recommend_for(ex.patient, kb, engine)
+            patient, rec = await request.app.state.offload.run_thread(recommend_for, ex.patient, kb, engine)
         except InputError as err:
             ctx["error"] = err.one_line()
         else:

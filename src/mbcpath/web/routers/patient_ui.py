@@ -132,11 +132,11 @@ async def patient_edit(request: Request, templates: TemplatesDep) -> Response:
 async def _evaluate(request: Request, templates: Any, data: Any, *, state: forms.FormState, row_map: list[int],
                     ovr_map: list[int], redirect: bool) -> Response:
     from mbcpath.kb import load_kb
-    from mbcpath.web.results_view import evaluate
+    from mbcpath.web.results_view import evaluate_off_loop
 
     kb = load_kb(request.app.state.settings.kb_path)
     try:
-        patient, rec = evaluate(data, kb)
+        patient, rec = await evaluate_off_loop(request, data, kb)
     except InputError as err:
         forms.place_issues(state, forms.every_issue(data, err.issues), row_map, ovr_map)
         return render_form(request, templates, state, status_code=422)

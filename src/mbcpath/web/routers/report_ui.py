@@ -70,7 +70,7 @@ async def report_html(request: Request, kb: KbDep) -> Response:
         data, summary = await _posted(request)
         _, html = await run_in_threadpool(_report_html, data, kb, summary=summary, stylesheet="/report.css")
     except (MalformedJson, TokenError, InputError) as err:
-        return _bad(err, 422 if isinstance(err, InputError) else 400)
+        return _bad(err, 400 if isinstance(err, (MalformedJson, TokenError)) else 422)
     return HTMLResponse(html)
 
 
@@ -81,7 +81,7 @@ async def report_pdf(request: Request, kb: KbDep) -> Response:
         data, summary = await _posted(request)
         patient_id, html = await run_in_threadpool(_report_html, data, kb, summary=summary, stylesheet=None)
     except (MalformedJson, TokenError, InputError) as err:
-        return _bad(err, 422 if isinstance(err, InputError) else 400)
+        return _bad(err, 400 if isinstance(err, (MalformedJson, TokenError)) else 422)
     try:
         pdf = await run_in_threadpool(_pdf_one_at_a_time, html)
     except MbcpathError as err:  # no browser engine here (ReportError) or no playwright (MissingExtraError)

@@ -59,14 +59,14 @@ async def results_shell(request: Request, templates: TemplatesDep) -> Response:
 @router.post("/results", response_class=HTMLResponse)
 async def results_render(request: Request, kb: KbDep, templates: TemplatesDep) -> Response:
     """Render the results of a posted patient (link token ``p`` or ``patient_json``)."""
-    from mbcpath.web.results_view import evaluate
+    from mbcpath.web.results_view import evaluate_off_loop
 
     try:
         data = await posted_patient(request)
     except (MalformedJson, TokenError) as err:
         return _link_error(request, templates, str(err))
     try:
-        patient, rec = evaluate(data, kb)
+        patient, rec = await evaluate_off_loop(request, data, kb)
     except InputError as err:
         from mbcpath.web import forms
         from mbcpath.web.routers.patient_ui import render_form
@@ -82,10 +82,10 @@ async def results_render(request: Request, kb: KbDep, templates: TemplatesDep) -
 @router.post("/results.json")
 async def results_json(request: Request, kb: KbDep) -> Response:
     """The recommendation of a posted patient as the contract's JSON, as a download (the page's JSON button)."""
-    from mbcpath.web.results_view import evaluate
+    from mbcpath.web.results_view import evaluate_off_loop
 
     try:
-        _patient, rec = evaluate(await posted_patient(request), kb)
+        _patient, rec = await evaluate_off_loop(request, await posted_patient(request), kb)
     except (MalformedJson, TokenError, InputError) as err:
         return HTMLResponse(f"<p>Not evaluated: {_escape(str(err))}</p>", status_code=400)
     name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in rec.patient_id)[:60] or "patient"
@@ -96,10 +96,10 @@ async def results_json(request: Request, kb: KbDep) -> Response:
 @router.post("/results/projections", response_class=HTMLResponse)
 async def results_projections(request: Request, kb: KbDep, templates: TemplatesDep) -> Response:
     """The projections section alone (an HTML fragment: SVG charts and their table)."""
-    from mbcpath.web.results_view import evaluate, projection_view
+    from mbcpath.web.results_view import evaluate_off_loop, projection_view
 
     try:
-        patient, rec = evaluate(await posted_patient(request), kb)
+        patient, rec = await evaluate_off_loop(request, await posted_patient(request), kb)
     except (MalformedJson, TokenError, InputError) as err:
         return HTMLResponse(f'<p class="muted">Projections unavailable: {_escape(str(err))}</p>', status_code=400)
     projection = await run_in_threadpool(projection_view, rec, kb, patient)
