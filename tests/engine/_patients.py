@@ -181,6 +181,13 @@ def crafted_pool() -> list[dict[str, Any]]:
             thp_induction(ended=25, months=5),
             {"drugs": ["trastuzumab", "pertuzumab", "ribociclib"], "setting": "metastatic", "line": 1,
              "phase": "maintenance", "started_months_ago": 25, "ended_months_ago": None, "stop_reason": None}]),
+        after_adjuvant(["neratinib"], 3, treatments=[  # ExteNET: relapse 3 months after extended neratinib
+            {"drugs": ["docetaxel", "carboplatin", "trastuzumab"], "setting": "adjuvant", "started_months_ago": 30,
+             "ended_months_ago": 26, "stop_reason": "completed"},
+            {"drugs": ["trastuzumab"], "setting": "adjuvant", "started_months_ago": 26, "ended_months_ago": 15,
+             "stop_reason": "completed"},
+            {"drugs": ["neratinib"], "setting": "adjuvant", "started_months_ago": 15, "ended_months_ago": 3,
+             "stop_reason": "completed"}]),
         third_line(presentation="recurrent", treatments=[
             {"drugs": ["trastuzumab deruxtecan"], "setting": "adjuvant", "started_months_ago": 60,
              "ended_months_ago": 50, "stop_reason": "completed"},

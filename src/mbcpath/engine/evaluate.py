@@ -266,7 +266,7 @@ def _drug_stops(drug: str, exposure_exempt: bool, run: Run, out: _Outcome) -> li
 
 
 def _unknown_stop(stop: DrugStop, drug: str, action: str, run: Run, out: _Outcome) -> None:
-    if action != "exclude" or stop.if_unknown is None:
+    if stop.if_unknown is None:
         return
     if stop.unknown_when is not None and not run.verdict(stop.unknown_when):
         return
@@ -435,7 +435,10 @@ def _state(cand: Candidate, run: Run, name: str, comps: list[PlanComponent], cri
     if out.demoted and category is Category.PREFERRED:
         category = Category.ALTERNATIVE
     for c in cand.criteria:
-        criteria.append(criterion_status(c.id, c.text, c.cond, c.sources, run.facts, run.plan.memo)[0])
+        crit, v = criterion_status(c.id, c.text, c.cond, c.sources, run.facts, run.plan.memo)
+        criteria.append(crit)
+        if v is None:
+            run.note_unknown(c.cond, f"the criterion '{c.text}' of {cand.regimen.name}")
     rationale.extend(out.notes)
     return OptionState(
         cand=cand, name=name, components=[_component(c, run.plan.memo) for c in comps], category=category,

@@ -363,7 +363,7 @@ def _label_stop(kb: KnowledgeBase, drug: str, dim: str, i: int, r: LabelRule,
         on_cont = "warn" if on_cont == "exclude" else on_cont
         message += (" [not every source of this label rule was verified in stored material: check the label; "
                     "it excludes nothing here]")
-    unknown = if_unknown if on_new == "exclude" else None
+    unknown = if_unknown if on_new == "exclude" or dimension.unknown_warns == "any" else None
     return DrugStop(f"label:{drug}:{dim}:{i}", "safety", compile_condition(when), on_new, on_cont, message,
                     overridable=r.overridable, if_unknown=unknown, sources=tuple(r.sources), dimension=dim,
                     unknown_when=compile_condition(dimension.unknown_when) if dimension.unknown_when else None,

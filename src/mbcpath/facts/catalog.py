@@ -96,6 +96,7 @@ FACT_TYPES: dict[str, FactType] = {
     "neoadjuvant_residual_disease": _b("residual invasive disease after neoadjuvant therapy"),
     "early_relapse": _b("TFI <= 6 months, or <= 12 after a pertuzumab-containing regimen (DB-03 definition)"),
     "relapse_6_12_after_trastuzumab_only": _b("relapse 6-12 months after trastuzumab-based, pertuzumab-free therapy"),
+    "relapse_within_6_after_adjuvant_tki": _b("relapse <= 6 months after (neo)adjuvant HER2 TKI therapy (neratinib)"),
     "drugs_received": _s(_DRUGS, "every drug received in any setting"),
     "classes_received": _s(_CLASSES, "classes of every drug received in any setting"),
     "stopped_for_toxicity": _s(_DRUGS, "drugs stopped for toxicity (any setting)"),

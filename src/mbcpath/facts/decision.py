@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mbcpath.domain.patient import Patient, RequestedDecisionPoint
+from mbcpath.domain.patient import Patient, Phase, RequestedDecisionPoint, StopReason
 from mbcpath.facts.history import Lines
 
 
@@ -93,11 +93,28 @@ def decide(p: Patient, v: dict[str, Any], lines: Lines) -> Decision:
                     f"({derived.basis}): answered as {_words(derived.point)}. Check the history if this is wrong.")
 
 
+def _off_treatment(lines: Lines) -> bool:
+    """The latest line has ended (nothing ongoing) and did not simply complete its induction: a treatment
+    holiday, or a stop for toxicity or the patient's choice. Progression now is progression after that line,
+    which the contract cannot record on the line itself."""
+    latest = lines.latest
+    if not latest or any(t.ended_months_ago is None for t in latest):
+        return False
+    last = min(latest, key=lambda t: t.ended_months_ago or 0.0)
+    return not (last.phase is Phase.INDUCTION and last.stop_reason is StopReason.COMPLETED)
+
+
 def _stated_next_line(v: dict[str, Any], lines: Lines, derived: Decision) -> Decision:
     if derived.point in ("second_line", "third_line_or_later"):
         return Decision(derived.point, derived.basis, "next_line")
+    k = lines.count
+    if k and _off_treatment(lines):
+        offset = 1 if v["early_relapse"] else 0
+        return Decision(_line_name(k + 1 + offset),
+                        f"progression after line {k}, which had ended without progression (stated by the caller: "
+                        "next line)", "next_line")
     where = ("no metastatic treatment is recorded" if lines.count == 0
-             else f"line {lines.count} is recorded without a progression stop")
+             else f"line {lines.count} is recorded as ongoing or as a just-completed induction, without progression")
     return Decision(derived.point, derived.basis, "next_line",
                     f"The stated decision point 'next line' does not fit the treatment history ({where}): answered "
                     f"as {_words(derived.point)}. If the disease has progressed, record it (stop_reason "

@@ -23,6 +23,8 @@ ADJUVANT_PROGRESSION_WINDOW_MONTHS = 6.0
 EARLY_RELAPSE_MONTHS = 6.0
 EARLY_RELAPSE_AFTER_PERTUZUMAB_MONTHS = 12.0
 _CYTOTOXIC = frozenset({DrugClass.TAXANE, DrugClass.CHEMOTHERAPY})
+#: Trastuzumab-based HER2 therapy (antibodies and ADCs): the regimens the early-relapse rules speak of.
+_ANTIBODY_BASED = frozenset({DrugClass.ANTI_HER2_ANTIBODY, DrugClass.HER2_ADC})
 
 
 @dataclass
@@ -84,6 +86,7 @@ def adjuvant_facts(p: Patient) -> dict[str, Any]:
     her2_adj = [t for t in adjuvant if _has_class(t.drugs, ANTI_HER2_CLASSES)]
     v["adjuvant_anti_her2"] = bool(her2_adj)
     v["adjuvant_pertuzumab"] = any("pertuzumab" in t.drugs for t in her2_adj)
+    antibody_based = [t for t in her2_adj if _has_class(t.drugs, _ANTIBODY_BASED)]
     v["adjuvant_tdxd"] = any("trastuzumab deruxtecan" in t.drugs for t in adjuvant)
     v["adjuvant_tdm1"] = any("trastuzumab emtansine" in t.drugs for t in adjuvant)
     v["neoadjuvant_residual_disease"] = (
@@ -93,20 +96,29 @@ def adjuvant_facts(p: Patient) -> dict[str, Any]:
     relevant = her2_adj or [t for t in adjuvant if _has_class(t.drugs, _CYTOTOXIC)]
     gaps = [_interval(t, dx) for t in relevant]
     v["tfi_months"] = None if (not relevant or None in gaps) else min(g for g in gaps if g is not None)
-    v.update(_early_relapse(v, bool(her2_adj), bool(adjuvant)))
+    v.update(_early_relapse(antibody_based, dx, v["de_novo"], bool(adjuvant)))
+    tki_gaps = [_interval(t, dx) for t in her2_adj if t not in antibody_based]
+    v["relapse_within_6_after_adjuvant_tki"] = (
+        None if None in tki_gaps else any(g is not None and g <= EARLY_RELAPSE_MONTHS for g in tki_gaps))
     return v
 
 
-def _early_relapse(v: dict[str, Any], her2_adj: bool, any_adjuvant: bool) -> dict[str, Any]:
-    tfi = v["tfi_months"]
-    if not her2_adj:
-        early: bool | None = False if (v["de_novo"] is not None or any_adjuvant) else None
+def _early_relapse(treatments: list[Treatment], dx: float | None, de_novo: bool | None,
+                   any_adjuvant: bool) -> dict[str, Any]:
+    """Early relapse after trastuzumab-based (antibody or ADC) (neo)adjuvant therapy, treatment by treatment:
+    <= 6 months after any of them, or <= 12 months after one that contained pertuzumab; the 6-12 month zone
+    is the most recent one being pertuzumab-free and ended 6-12 months before the relapse."""
+    if not treatments:
+        early: bool | None = False if (de_novo is not None or any_adjuvant) else None
         return {"early_relapse": early, "relapse_6_12_after_trastuzumab_only": early}
-    if tfi is None:
+    gaps = [(t, _interval(t, dx)) for t in treatments]
+    if any(g is None for _, g in gaps):
         return {"early_relapse": None, "relapse_6_12_after_trastuzumab_only": None}
-    after_p = v["adjuvant_pertuzumab"]
-    early = tfi <= EARLY_RELAPSE_MONTHS or (after_p and tfi <= EARLY_RELAPSE_AFTER_PERTUZUMAB_MONTHS)
-    zone = (not after_p) and EARLY_RELAPSE_MONTHS < tfi <= EARLY_RELAPSE_AFTER_PERTUZUMAB_MONTHS
+    early = any(g <= EARLY_RELAPSE_MONTHS or ("pertuzumab" in t.drugs and g <= EARLY_RELAPSE_AFTER_PERTUZUMAB_MONTHS)
+                for t, g in gaps if g is not None)
+    last, gap = min(gaps, key=lambda tg: tg[1] or 0.0)
+    zone = (not early and "pertuzumab" not in last.drugs and gap is not None
+            and EARLY_RELAPSE_MONTHS < gap <= EARLY_RELAPSE_AFTER_PERTUZUMAB_MONTHS)
     return {"early_relapse": early, "relapse_6_12_after_trastuzumab_only": zone}
 
 

@@ -57,6 +57,7 @@ FACT_WORDS: dict[str, tuple[str, str]] = {
     "neoadjuvant_residual_disease": ("residual disease after neoadjuvant therapy", ""),
     "early_relapse": ("early relapse", ""),
     "relapse_6_12_after_trastuzumab_only": ("relapse 6-12 months after trastuzumab-only (neo)adjuvant therapy", ""),
+    "relapse_within_6_after_adjuvant_tki": ("relapse within 6 months of (neo)adjuvant neratinib", ""),
     "drugs_received": ("drugs received", ""),
     "classes_received": ("drug classes received", ""),
     "stopped_for_toxicity": ("stopped for toxicity", ""),

@@ -715,6 +715,9 @@ class LabelDimension(_KB):
     if_unknown: str | None = Field(None, description="warning on restrictive rules when the trigger is unknown")
     unknown_when: ConditionText | None = Field(
         None, description="the warning is given only while this holds (the dimension's key datum is missing)")
+    unknown_warns: Literal["restrictive", "any"] = Field(
+        "restrictive", description="which rules the unknown warning is given for: those that stop a drug, or any "
+                                   "rule the label has in this dimension (e.g. every drug that names QT)")
     sources: Sources
 
     _c = field_validator("when", "unknown_when")(classmethod(lambda cls, v: _check_condition(v)))
