@@ -89,8 +89,8 @@ def safety_stops(run: Run) -> list[SafetyStop]:
     """The stops and label warnings that shaped this answer, each stated once."""
     order = {"stop": 0, "warning": 1}
     items = sorted(run.applied.values(), key=lambda a: (order[a.severity], a.gate))
-    return [SafetyStop(gate=a.gate, severity=a.severity, text=_stop_text(a), drugs=sorted(a.drugs),  # type: ignore[arg-type]
-                       overridable=a.overridable, sources=list(a.sources)) for a in items]
+    return [SafetyStop.model_construct(gate=a.gate, severity=a.severity, text=_stop_text(a), drugs=sorted(a.drugs),
+                                       overridable=a.overridable, sources=list(a.sources)) for a in items]
 
 
 def _stop_text(a: Any) -> str:
@@ -105,17 +105,23 @@ def _stop_text(a: Any) -> str:
 def trial_matches(run: Run) -> list[TrialMatch]:
     """Ongoing trials of the KB checked against this patient's structured eligibility."""
     out = []
+    memo = run.plan.memo
     for tid in run.plan.ongoing_trials:
         t = run.plan.kb.trials[tid]
-        fit = trial_fit(t, run.facts, run.plan.memo)
+        fit = trial_fit(t, run.facts, memo)
         if not fit.criteria:
             continue
-        reasons = [f"{c.text}: {'not met' if c.status == 'not_met' else 'needs data'} ({c.detail})"
-                   for c in fit.criteria if c.status != "met"]
-        verdict = "eligible" if fit.fits else ("not_eligible" if fit.fits is False else "unknown")
-        out.append(TrialMatch(trial=t.id, title=t.title, nct=t.nct, phase=t.phase, status=t.status,
-                              verdict=verdict, criteria=fit.criteria, reasons=reasons))  # type: ignore[arg-type]
-    return out
+        key = ("match", tid, id(fit))  # the fit is shared while the memo holds it (see trial_fit)
+        match = memo.get(key)
+        if match is None:
+            reasons = [f"{c.text}: {'not met' if c.status == 'not_met' else 'needs data'} ({c.detail})"
+                       for c in fit.criteria if c.status != "met"]
+            verdict = "eligible" if fit.fits else ("not_eligible" if fit.fits is False else "unknown")
+            match = memo[key] = TrialMatch.model_construct(
+                trial=t.id, title=t.title, nct=t.nct, phase=t.phase, status=t.status, verdict=verdict,
+                criteria=fit.criteria, reasons=reasons)
+        out.append(match)
+    return out  # type: ignore[return-value]
 
 
 __all__ = ["conflicts", "explain", "missing_data", "provisional", "safety_stops", "shown_facts", "trial_matches"]
