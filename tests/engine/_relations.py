@@ -30,11 +30,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mbcpath import parse_patient, recommend
 from mbcpath.domain.drug_names import SYNONYMS
 from mbcpath.domain.drugs import DRUG_CLASSES
 from mbcpath.domain.recommendation import Option, Recommendation
-from mbcpath.domain.validation import parse_patient
-from mbcpath.engine.core import recommend
 from mbcpath.errors import InputError
 from mbcpath.facts.derive import derive_facts
 

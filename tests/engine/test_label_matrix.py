@@ -27,9 +27,8 @@ from typing import Any
 
 import pytest
 
+from mbcpath import parse_patient, recommend
 from mbcpath.domain.drugs import DRUG_CLASSES
-from mbcpath.domain.validation import parse_patient
-from mbcpath.engine.core import recommend
 from mbcpath.facts.derive import derive_facts
 from mbcpath.kb import load_kb
 from mbcpath.kb.labels import effective_condition
