@@ -92,12 +92,14 @@ def _rule_action(kb: Any, rule: Any, continuing: bool, overrides: bool) -> tuple
 
 
 def label_expectation(kb: Any, facts: Mapping[str, Any], drug: str, dimensions: Iterable[str],
-                      overrides: bool = False) -> Expectation:
+                      overrides: bool = False, continuing: bool | None = None) -> Expectation:
     """What the table requires for ``drug`` in ``dimensions`` for a patient with these derived facts.
 
-    A rule whose condition is unknown (a fact is missing) requires nothing here.
+    ``continuing`` defaults to whether the drug is among the facts' ``current_drugs``. A rule whose
+    condition is unknown (a fact is missing) requires nothing here.
     """
-    continuing = drug in (facts.get("current_drugs") or ())
+    if continuing is None:
+        continuing = drug in (facts.get("current_drugs") or ())
     exp = Expectation(drug, continuing)
     dims = _dimensions(kb)
     lifted = True
@@ -113,14 +115,16 @@ def label_expectation(kb: Any, facts: Mapping[str, Any], drug: str, dimensions: 
     return exp
 
 
-def gate_exclusions(kb: Any, facts: Mapping[str, Any], drug: str, overrides: bool = False) -> list[str]:
+def gate_exclusions(kb: Any, facts: Mapping[str, Any], drug: str, overrides: bool = False,
+                    continuing: bool | None = None) -> list[str]:
     """Ids of the excluding domain gates of kb/decisions/safety.yaml that stop ``drug`` for these facts.
 
     Only gates that select drugs or classes (``applies_to.drugs`` / ``classes``) are read here; a gate's
     ``new_only`` / ``continuing_only`` restricts it to drugs started / continued; an ``overridable`` gate
     counts only when the patient has no documented override.
     """
-    continuing = drug in (facts.get("current_drugs") or ())
+    if continuing is None:
+        continuing = drug in (facts.get("current_drugs") or ())
     out = []
     for g in kb.safety.gates:
         sel = g.applies_to
@@ -136,10 +140,10 @@ def gate_exclusions(kb: Any, facts: Mapping[str, Any], drug: str, overrides: boo
 
 
 def expectation(kb: Any, facts: Mapping[str, Any], drug: str, dimensions: Iterable[str],
-                overrides: bool = False) -> Expectation:
+                overrides: bool = False, continuing: bool | None = None) -> Expectation:
     """The table's expectation raised by the stricter excluding domain gates."""
-    exp = label_expectation(kb, facts, drug, dimensions, overrides)
-    for gid in gate_exclusions(kb, facts, drug, overrides):
+    exp = label_expectation(kb, facts, drug, dimensions, overrides, continuing)
+    for gid in gate_exclusions(kb, facts, drug, overrides, continuing):
         exp.raise_to(EXCLUDE, f"gate {gid}")
         exp.may_warn_instead = False
     return exp

@@ -36,6 +36,7 @@ from mbcpath.domain.drugs import DRUG_CLASSES
 from mbcpath.domain.recommendation import Option, Recommendation
 from mbcpath.errors import InputError
 from mbcpath.facts.derive import derive_facts
+from mbcpath.kb.models import LABEL_DIMENSIONS
 
 from . import _label_oracle as oracle
 
@@ -391,6 +392,33 @@ def progression(case: Case, rng: random.Random, kb: Any) -> Outcome:
     return out
 
 
+def stopped_treatment(case: Case, rng: random.Random, kb: Any) -> Outcome:
+    """A treatment stopped for toxicity months ago is no longer being received: offering its drugs again is a
+    new start, so the label rules on starting a drug (``do_not_start``) exclude them, as for any new drug."""
+    out = Outcome()
+    i = _latest_metastatic(case.raw)
+    if not case.in_scope or i is None or case.raw["treatments"][i].get("ended_months_ago") is not None:
+        return out
+    raw = changed(case.raw)
+    t = raw["treatments"][i]
+    if t["started_months_ago"] < 2:
+        return out
+    t["ended_months_ago"] = round(min(6.0, t["started_months_ago"] / 2), 1)
+    t["stop_reason"] = "toxicity"
+    new = follow(raw, kb, out)
+    if new is None or not new.in_scope:
+        return out
+    overrides = bool(new.raw.get("gate_overrides"))
+    for drug in sorted(set(t["drugs"])):
+        exp = oracle.expectation(kb, new.facts, drug, LABEL_DIMENSIONS, overrides, continuing=False)
+        if exp.action != oracle.EXCLUDE:
+            continue  # warnings are the other relations' business; this one is about starting again
+        out.tags.add("stopped_treatment")
+        out.violations += [f"stopped for toxicity {t['ended_months_ago']:g} months ago, offered again: {v}"
+                           for v in oracle.violations(new.rec, exp)]
+    return out
+
+
 # ----------------------------------------------------------------------------- 9-10. receptors, menopause
 def hr_negative(case: Case, rng: random.Random, kb: Any) -> Outcome:
     """HR-negative disease (ER 0%, PR 0%) gets no endocrine therapy, CDK4/6 inhibitor or OFS."""
@@ -620,6 +648,7 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("hepatic", hepatic, {"hepatic": 3000}),
     Relation("interactions", interactions, {"interactions": 1800}),
     Relation("progression", progression, {"progression": 1500}),
+    Relation("stopped_treatment", stopped_treatment, {"stopped_treatment": 500}),
     Relation("hr_negative", hr_negative, {"hr_negative": 2500}),
     Relation("ovarian_suppression", ovarian_suppression,
              {"ovarian_suppression:female": 900, "ovarian_suppression:male": 250}),
