@@ -10,7 +10,9 @@ One description of a patient, two drivers:
 
 The distribution favours the clinically decisive edges: TFI of exactly 6 / 12 months,
 LVEF 49 / 49.9 / 50, QTcF 449 / 450, ER 10 / 11, neuropathy 1 / 2, and histories of up to
-three metastatic lines with induction / maintenance phases, where progression ends a line.
+three metastatic lines with induction / maintenance phases, where progression ends a line. The fields
+the drug-label table reads (baseline LVEF, pregnancy trimester, liver tests at the labels' ULN thresholds,
+interacting drugs, heart failure) are drawn too, at the labels' thresholds.
 """
 
 from __future__ import annotations
@@ -143,9 +145,9 @@ def _adjuvant(s: _Source, dx: float) -> list[dict[str, Any]]:
         ]
     pool = {"trastuzumab": _ADJ_TRASTUZUMAB, "pertuzumab": _ADJ_PERTUZUMAB, "other_her2": _ADJ_OTHER_HER2,
             "no_her2": _ADJ_NO_HER2}[kind]
-    t = {"drugs": list(s.one(pool)), "setting": s.one(["adjuvant", "neoadjuvant"]),
-         "started_months_ago": end + s.int(3, 14), "ended_months_ago": end,
-         "stop_reason": "completed" if s.chance(80) else None}
+    t: dict[str, Any] = {"drugs": list(s.one(pool)), "setting": s.one(["adjuvant", "neoadjuvant"]),
+                         "started_months_ago": end + s.int(3, 14), "ended_months_ago": end,
+                         "stop_reason": "completed" if s.chance(80) else None}
     out = [t]
     if s.chance(15):  # adjuvant chemotherapy before the HER2 regimen
         first_end = t["started_months_ago"] + 1
@@ -190,58 +192,76 @@ def _first_line(s: _Source, hr_pos: bool, needs_ofs: bool) -> tuple[list[str], l
     return (["trastuzumab", "pertuzumab", *et] if kind == "hp_et" else ["trastuzumab", *et]), None
 
 
-def _metastatic(s: _Source, dx: float, n_lines: int, hr_pos: bool, needs_ofs: bool,
-                with_line: bool) -> list[dict[str, Any]]:
-    """``n_lines`` lines between the diagnosis (``dx`` months ago) and now; progression ends every
-    line but the last, whose state varies (ongoing, progressed, induction completed, stopped)."""
-    # line starts, strictly decreasing (months ago); line 1 starts at or just after the diagnosis
+def _line_starts(s: _Source, dx: float, n_lines: int) -> list[float]:
+    """Line starts, strictly decreasing (months ago); line 1 starts at or just after the diagnosis."""
     starts = [dx - min(s.int(0, 10) / 10, dx)]
     for _ in range(n_lines - 1):
         prev = starts[-1]
         starts.append(prev - max(1.0, s.tenth(1, max(1.0, prev / 2))))
+    return starts
+
+
+def _last_line_end(s: _Source, start: float) -> float | None:
+    """The last line: ongoing (None), stopped now, or stopped some time after its start."""
+    end = s.weighted([(35, None), (45, 0.0), (20, round(start * s.int(0, 9) / 10, 1))])
+    return None if end is not None and end >= start else end
+
+
+def _final_reason(s: _Source, last: bool, end_line: float | None) -> str | None:
+    if not last:
+        return "progression"
+    if end_line is None:
+        return None
+    return s.weighted([(60, "progression"), (15, "completed"), (15, "toxicity"), (10, "patient_choice")])
+
+
+def _induction_end(s: _Source, start: float, end_line: float | None, ind_end: float, reason: str | None,
+                   last: bool) -> tuple[float | None, str | None]:
+    """(end, stop reason) of a line recorded as induction only."""
+    if last and end_line is None and s.chance(50):
+        return None, None  # induction ongoing
+    ended = end_line if end_line is not None else round(ind_end if ind_end > 0 else 0.0, 1)
+    if ended >= start:
+        ended = 0.0
+    reason = reason or s.one(["completed", "completed", "toxicity"])
+    return ended, (reason if last else "progression")
+
+
+def _phased_line(s: _Source, first: list[str], maint: list[str], start: float, end_line: float | None,
+                 final_reason: str | None, line: int, last: bool, with_line: bool) -> list[dict[str, Any]]:
+    """Induction 3-6 months (never past the end of the line), then maintenance if time allows."""
+    stop = end_line if end_line is not None else 0.0
+    ind_end = round(start - min(s.tenth(3, 6), (start - stop) * 0.6), 1)
+    only_induction = last and s.chance(30)
+    if ind_end <= stop or ind_end >= start:
+        only_induction = True
+    if only_induction:
+        ended, reason = _induction_end(s, start, end_line, ind_end, final_reason, last)
+        return [_t(first, start, ended, reason, line, "induction", with_line)]
+    return [_t(first, start, ind_end, s.one(["completed", "completed", "completed", "toxicity"]), line, "induction",
+               with_line),
+            _t(maint, ind_end, end_line, final_reason, line, "maintenance", with_line)]
+
+
+def _metastatic(s: _Source, dx: float, n_lines: int, hr_pos: bool, needs_ofs: bool,
+                with_line: bool) -> list[dict[str, Any]]:
+    """``n_lines`` lines between the diagnosis (``dx`` months ago) and now; progression ends every
+    line but the last, whose state varies (ongoing, progressed, induction completed, stopped)."""
+    starts = _line_starts(s, dx, n_lines)
     out: list[dict[str, Any]] = []
     for i, start in enumerate(starts):
         line = i + 1
         last = line == n_lines
-        end_line = (starts[i + 1] if not last else
-                    s.weighted([(35, None), (45, 0.0), (20, round(start * s.int(0, 9) / 10, 1))]))
-        if last and end_line is not None and end_line >= start:
-            end_line = None
+        end_line = _last_line_end(s, start) if last else starts[i + 1]
         if line == 1:
             first, maint = _first_line(s, hr_pos, needs_ofs)
         else:
             first, maint = list(s.one(_LINE2 if line == 2 else _LINE3)), None
-        if last:
-            final_reason = (None if end_line is None else
-                            s.weighted([(60, "progression"), (15, "completed"), (15, "toxicity"),
-                                        (10, "patient_choice")]))
-        else:
-            final_reason = "progression"
-        if maint is not None:
-            # induction 3-6 months (never past the end of the line), then maintenance if time allows
-            stop = end_line if end_line is not None else 0.0
-            ind_end = round(start - min(s.tenth(3, 6), (start - stop) * 0.6), 1)
-            only_induction = last and s.chance(30)
-            if ind_end <= stop or ind_end >= start:
-                only_induction = True
-            if only_induction:
-                reason = final_reason if final_reason is not None else None
-                if last and end_line is None and s.chance(50):
-                    ended, reason = None, None  # induction ongoing
-                else:
-                    ended = end_line if end_line is not None else round(ind_end if ind_end > 0 else 0.0, 1)
-                    if ended >= start:
-                        ended = 0.0
-                    reason = reason or s.one(["completed", "completed", "toxicity"])
-                    if not last:
-                        reason = "progression"
-                out.append(_t(first, start, ended, reason, line, "induction", with_line))
-            else:
-                out.append(_t(first, start, ind_end, s.one(["completed", "completed", "completed", "toxicity"]),
-                              line, "induction", with_line))
-                out.append(_t(maint, ind_end, end_line, final_reason, line, "maintenance", with_line))
-        else:
+        final_reason = _final_reason(s, last, end_line)
+        if maint is None:
             out.append(_t(first, start, end_line, final_reason, line, None, with_line))
+        else:
+            out += _phased_line(s, first, maint, start, end_line, final_reason, line, last, with_line)
     return out
 
 
@@ -258,36 +278,35 @@ def _t(drugs: list[str], start: float, end: float | None, reason: str | None, li
     return t
 
 
-def build_patient(s: _Source) -> dict[str, Any]:
-    """One valid contract patient (a JSON-ready dict) from the primitive draws of ``s``."""
-    sex = "male" if s.chance(8) else "female"
-    if sex == "male":
-        meno = s.weighted([(80, "not_applicable"), (20, "unknown")])
-        age = s.int(30, 95)
-    else:
-        meno = s.weighted([(55, "postmenopausal"), (22, "premenopausal"), (10, "perimenopausal"),
-                           (10, "unknown"), (3, "not_applicable")])
-        age = {"postmenopausal": (45, 95), "premenopausal": (22, 55), "perimenopausal": (40, 58)}.get(meno, (18, 110))
-        age = s.int(*age)
-    needs_ofs = sex == "male" or meno in ("premenopausal", "perimenopausal")
-    er, pr = _receptor(s), _receptor(s)
-    hr_pos = bool((er or 0) >= 1 or (pr or 0) >= 1)
-    presentation = s.weighted([(55, "de_novo"), (40, "recurrent"), (5, None)])
-    n_lines = s.weighted([(35, 0), (35, 1), (20, 2), (10, 3)])
-    dx: float | None = s.weighted([(80, lambda: s.int(n_lines * 4, 120) / 1.0),
-                                   (20, lambda: s.one([0.0, 1.0, 3.5, 6.0, 12.0, 24.0]) + n_lines * 4)])()
+def _demographics(s: _Source) -> tuple[str, str, int]:
+    """(sex, menopausal status, age)."""
+    if s.chance(8):
+        return "male", s.weighted([(80, "not_applicable"), (20, "unknown")]), s.int(30, 95)
+    meno = s.weighted([(55, "postmenopausal"), (22, "premenopausal"), (10, "perimenopausal"),
+                       (10, "unknown"), (3, "not_applicable")])
+    ages = {"postmenopausal": (45, 95), "premenopausal": (22, 55), "perimenopausal": (40, 58)}.get(meno, (18, 110))
+    return "female", meno, s.int(*ages)
+
+
+def _history(s: _Source, presentation: str | None, n_lines: int, hr_pos: bool,
+             needs_ofs: bool) -> tuple[list[dict[str, Any]], float | None]:
+    """(treatments in any order, months since the metastatic diagnosis or None when unknown)."""
+    dx: float = s.weighted([(80, lambda: s.int(n_lines * 4, 120) / 1.0),
+                            (20, lambda: s.one([0.0, 1.0, 3.5, 6.0, 12.0, 24.0]) + n_lines * 4)])()
     treatments: list[dict[str, Any]] = []
-    if presentation != "de_novo" and (presentation == "recurrent" or s.chance(50)):
-        if s.chance(85):
-            treatments += _adjuvant(s, dx)
+    if presentation != "de_novo" and (presentation == "recurrent" or s.chance(50)) and s.chance(85):
+        treatments += _adjuvant(s, dx)
     if n_lines:
         treatments += _metastatic(s, dx, n_lines, hr_pos, needs_ofs, with_line=s.chance(85))
-    if n_lines == 0 and s.chance(5):
-        dx = None  # unknown date of the metastatic diagnosis: TFI unknown
+    known: float | None = None if n_lines == 0 and s.chance(5) else dx  # unknown date: TFI unknown
     if len(treatments) > 1 and s.chance(50):  # the contract allows any order
         k = s.int(0, len(treatments) - 1)
         treatments = treatments[k:] + treatments[:k]
+    return treatments, known
 
+
+def _cns(s: _Source) -> tuple[str | None, list[str], bool | None]:
+    """(brain metastases, metastatic sites, extracranial progression)."""
     brain = s.weighted([(65, "none"), (12, "stable_treated"), (12, "active"), (5, "symptomatic"), (6, None)])
     sites = [x for x in _SITES if s.chance(30)]
     if brain not in (None, "none"):
@@ -295,24 +314,21 @@ def build_patient(s: _Source) -> dict[str, Any]:
     if s.chance(5):
         sites.append("leptomeningeal")
     if brain in ("active", "symptomatic"):
-        extracranial = s.weighted([(50, False), (30, True), (20, None)])
-    else:
-        extracranial = s.weighted([(85, None), (10, False), (5, True)])
+        return brain, sites, s.weighted([(50, False), (30, True), (20, None)])
+    return brain, sites, s.weighted([(85, None), (10, False), (5, True)])
 
-    p: dict[str, Any] = {
-        "id": f"gen-{s.int(0, 10**6)}",
-        "age_years": age,
-        "sex": sex,
-        "menopausal_status": meno,
+
+def _clinical(s: _Source) -> dict[str, Any]:
+    """Performance status and HER2."""
+    return {
         "ecog": s.weighted([(40, 0), (30, 1), (15, 2), (8, 3), (2, 4), (5, None)]),
         "her2": _her2(s),
-        "er_percent": er,
-        "pr_percent": pr,
-        "metastatic_diagnosis_months_ago": dx,
-        "metastatic_sites": sites,
-        "visceral_crisis": s.weighted([(80, False), (10, True), (10, None)]),
-        "brain_metastases": brain,
-        "extracranial_progression": extracranial,
+    }
+
+
+def _safety(s: _Source) -> dict[str, Any]:
+    """The contract's safety values, at the decisive edges (LVEF 40/50, QTcF 450, neuropathy 2)."""
+    return {
         "lvef_percent": s.weighted([(75, lambda: s.tenth(30, 75)), (15, lambda: s.one([49, 49.9, 50, 39.9, 40])),
                                     (10, lambda: None)])(),
         "ild_history": s.weighted([(60, "none"), (12, "grade1"), (10, "grade2_or_higher"), (6, "active"),
@@ -320,11 +336,12 @@ def build_patient(s: _Source) -> dict[str, Any]:
         "qtcf_ms": s.weighted([(70, lambda: s.int(380, 520)), (15, lambda: s.one([449, 450, 449.9])),
                                (15, lambda: None)])(),
         "neuropathy_grade": s.weighted([(55, 0), (20, 1), (12, 2), (5, 3), (3, 4), (5, None)]),
-        "treatments": treatments,
     }
-    if presentation is not None:
-        p["presentation"] = presentation
-    if sex == "female" and meno == "premenopausal":
+
+
+def _circumstances(s: _Source, p: dict[str, Any]) -> None:
+    """Pregnancy, heart failure, preferences, formulary and overrides."""
+    if p["sex"] == "female" and p["menopausal_status"] == "premenopausal":
         p["pregnant"] = s.weighted([(80, False), (10, True), (10, None)])
     else:
         p["pregnant"] = s.weighted([(85, False), (15, None)])
@@ -339,14 +356,80 @@ def build_patient(s: _Source) -> dict[str, Any]:
         p["available_drugs"] = ["pyrotinib"]
     if s.chance(5):
         p["gate_overrides"] = [{"gate": "lvef-below-50-start", "reason": "cardio-oncology review, cleared"}]
-    if s.chance(15):
-        choices = ["first_line", "next_line"]
-        if n_lines:
-            choices.append("maintenance")
-        if brain not in (None, "none"):
-            choices.append("cns_event")
-        p["decision_point"] = s.one(choices)
+
+
+def _stated_decision_point(s: _Source, n_lines: int, brain: str | None) -> str | None:
+    if not s.chance(15):
+        return None
+    choices = ["first_line", "next_line"]
+    if n_lines:
+        choices.append("maintenance")
+    if brain not in (None, "none"):
+        choices.append("cns_event")
+    return s.one(choices)
+
+
+def build_patient(s: _Source, label_draws: Callable[[dict[str, Any]], _Source] | None = None) -> dict[str, Any]:
+    """One valid contract patient (a JSON-ready dict) from the primitive draws of ``s``.
+
+    ``label_draws`` (seeded runs) gives the source of the label-table fields, drawn last: a stream of its
+    own keeps every other field of a seeded pool as it was before those fields existed.
+    """
+    sex, meno, age = _demographics(s)
+    needs_ofs = sex == "male" or meno in ("premenopausal", "perimenopausal")
+    er, pr = _receptor(s), _receptor(s)
+    hr_pos = bool((er or 0) >= 1 or (pr or 0) >= 1)
+    presentation = s.weighted([(55, "de_novo"), (40, "recurrent"), (5, None)])
+    n_lines = s.weighted([(35, 0), (35, 1), (20, 2), (10, 3)])
+    treatments, dx = _history(s, presentation, n_lines, hr_pos, needs_ofs)
+    brain, sites, extracranial = _cns(s)
+    p: dict[str, Any] = {"id": f"gen-{s.int(0, 10**6)}", "age_years": age, "sex": sex, "menopausal_status": meno,
+                         **_clinical(s), "er_percent": er, "pr_percent": pr, "metastatic_diagnosis_months_ago": dx,
+                         "metastatic_sites": sites,
+                         "visceral_crisis": s.weighted([(80, False), (10, True), (10, None)]),
+                         "brain_metastases": brain, "extracranial_progression": extracranial, **_safety(s),
+                         "treatments": treatments}
+    if presentation is not None:
+        p["presentation"] = presentation
+    _circumstances(s, p)
+    stated = _stated_decision_point(s, n_lines, brain)
+    if stated is not None:
+        p["decision_point"] = stated
+    _label_fields(s if label_draws is None else label_draws(p), p)
     return p
+
+
+_HEPATIC_BILIRUBIN = [0.5, 0.9, 1.0, 1.2, 1.3, 1.5, 1.6, 2.1, 3.0, 3.5, 5.5]
+_HEPATIC_TRANSAMINASES = [0.8, 1.0, 1.6, 2.6, 3.1, 5.1, 10.0]
+_INTERACTING = ["strong_cyp3a_inhibitor", "moderate_cyp3a_inhibitor", "strong_cyp3a_inducer",
+                "moderate_cyp3a_inducer", "strong_cyp2c8_inhibitor", "moderate_cyp2c8_inducer",
+                "sensitive_cyp3a_substrate", "pgp_substrate", "qt_prolonging", "acid_reducing_agent", "warfarin",
+                "estrogen_containing", "strong_cyp2d6_inhibitor"]
+
+
+def _hepatic(s: _Source) -> dict[str, Any]:
+    """Liver tests as multiples of ULN at the labels' thresholds (1, 1.25, 1.5, 3, 5, 10 x ULN), some missing."""
+    out: dict[str, Any] = {}
+    for key, pool in (("bilirubin_x_uln", _HEPATIC_BILIRUBIN), ("ast_x_uln", _HEPATIC_TRANSAMINASES),
+                      ("alt_x_uln", _HEPATIC_TRANSAMINASES), ("alp_x_uln", [1.0, 2.0, 2.6])):
+        if not s.chance(15):
+            out[key] = s.one(pool)
+    if s.chance(30):
+        out["child_pugh"] = s.one(["A", "B", "C"])
+    return out
+
+
+def _label_fields(s: _Source, p: dict[str, Any]) -> None:
+    """The fields the drug-label table reads beyond the contract's minimum: baseline LVEF, trimester,
+    liver function and interacting drugs (drawn last and rarely, so the earlier draws keep their meaning)."""
+    if p["lvef_percent"] is not None and s.chance(20):
+        p["lvef_baseline_percent"] = min(90.0, p["lvef_percent"] + s.one([0, 5, 9.9, 10, 15.9, 16, 20, 20.1, 25]))
+    if p.get("pregnant") is True and s.chance(70):
+        p["pregnancy_trimester"] = s.int(1, 3)
+    if s.chance(15):
+        p["hepatic"] = _hepatic(s)
+    if s.chance(10):
+        p["interacting_drugs"] = sorted({s.one(_INTERACTING) for _ in range(s.int(1, 2))})
 
 
 # ----------------------------------------------------------------------------- public API
@@ -357,8 +440,12 @@ def patients(draw: Callable[[Any], Any]) -> dict[str, Any]:
 
 
 def random_patient(rng: random.Random) -> dict[str, Any]:
-    """The same distribution as :func:`patients`, drawn from a seeded ``random.Random``."""
-    return build_patient(_Rng(rng))
+    """The same distribution as :func:`patients`, drawn from a seeded ``random.Random``.
+
+    The label-table fields come from a stream seeded by the patient's drawn id, so that the seeded pools of
+    earlier releases keep every other field.
+    """
+    return build_patient(_Rng(rng), lambda p: _Rng(random.Random(f"label-fields/{p['id']}")))
 
 
 def random_patients(n: int, seed: int = 20260101) -> list[dict[str, Any]]:

@@ -195,6 +195,11 @@ def crafted_pool() -> list[dict[str, Any]]:
              "started_months_ago": 40, "ended_months_ago": 20, "stop_reason": "progression"},
             {"drugs": ["tucatinib", "trastuzumab", "capecitabine"], "setting": "metastatic", "line": 2,
              "started_months_ago": 20, "ended_months_ago": 0, "stop_reason": "progression"}]),
+        third_line(lvef_percent=35, treatments=[  # continuing margetuximab below LVEF 40%, no baseline recorded
+            {"drugs": ["docetaxel", "trastuzumab", "pertuzumab"], "setting": "metastatic", "line": 1,
+             "started_months_ago": 40, "ended_months_ago": 20, "stop_reason": "progression"},
+            {"drugs": ["margetuximab", "eribulin"], "setting": "metastatic", "line": 2,
+             "started_months_ago": 20, "ended_months_ago": None, "stop_reason": None}]),
     ]
     for i, p in enumerate(out):
         p["id"] = f"crafted-{i:02d}"
