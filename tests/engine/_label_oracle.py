@@ -75,8 +75,10 @@ def _compiled(text: str) -> Condition:
 
 
 def _verified(kb: Any, keys: Iterable[str]) -> bool:
-    """Backed by at least one verified source that is not retracted (kb/labels/README.md)."""
-    return any(kb.sources[k].verified and not kb.sources[k].retracted for k in keys if k in kb.sources)
+    """Every source verified and not retracted (kb/labels/README.md: a stop never rests on unread text)."""
+    keys = list(keys)
+    return bool(keys) and all(k in kb.sources and kb.sources[k].verified and not kb.sources[k].retracted
+                              for k in keys)
 
 
 def _dimensions(kb: Any) -> dict[str, Any]:

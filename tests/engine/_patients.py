@@ -151,6 +151,10 @@ def crafted_pool() -> list[dict[str, Any]]:
         maintenance_after_thp(visceral_crisis=True),
         maintenance_after_thp(metastatic_sites=["bone", "brain"], brain_metastases="stable_treated"),
         tdxd_first_line_ongoing(),
+        tdxd_first_line_ongoing(unavailable_drugs=["pertuzumab"]),  # T-DXd continues alone
+        maintenance_after_thp(unavailable_drugs=["pertuzumab"]),
+        maintenance_after_thp(**hr_neg, unavailable_drugs=["pertuzumab"]),
+        cns_event(**hr_neg),  # ER 0% on re-biopsy while on letrozole: the letrozole is held
         second_line_after_thp(),
         second_line_after_thp(**hr_neg),
         second_line_after_thp(**brain, extracranial_progression=True),

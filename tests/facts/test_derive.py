@@ -126,3 +126,52 @@ def test_ofs_need_follows_menopausal_status_and_sex():
     assert facts(menopausal_status="postmenopausal")["needs_ofs"] is False
     assert facts(menopausal_status="unknown")["needs_ofs"] is None
     assert facts(sex="male", menopausal_status="not_applicable", pregnant=None)["needs_ofs"] is True
+
+
+# ----------------------------------------------------------------------------- interval bounds (no diagnosis date)
+def _adjuvant_course(drugs, ended, **extra):
+    return {"drugs": drugs, "setting": "adjuvant", "started_months_ago": (ended or 0) + 12,
+            "ended_months_ago": ended, "stop_reason": None if ended is None else "completed", **extra}
+
+
+@pytest.mark.parametrize(("drugs", "ended", "early"), [
+    (["trastuzumab emtansine"], 4, True),        # KATHERINE T-DM1 ended 4 months ago: interval <= 4
+    (["trastuzumab"], None, True),               # adjuvant trastuzumab still recorded as ongoing
+    (["docetaxel", "trastuzumab", "pertuzumab"], 11, True),  # pertuzumab-containing, <= 12 months
+    (["trastuzumab"], 11, None),                 # could be 0-11 months: inside or outside the 6-month window
+    (["trastuzumab"], 30, None),                 # could be anything up to 30 months
+])
+def test_early_relapse_from_an_upper_bound_without_a_diagnosis_date(drugs, ended, early):
+    """Without metastatic_diagnosis_months_ago the interval is at most the months since the adjuvant treatment
+    ended (the diagnosis is not in the future): a bound inside the window decides an early relapse, a bound
+    outside it decides nothing."""
+    f = facts(presentation="recurrent", metastatic_diagnosis_months_ago=None,
+              treatments=[_adjuvant_course(drugs, ended)])
+    assert f["early_relapse"] is early
+    assert f["tfi_months"] is None  # the interval itself stays unknown
+    within_six = ended is None or ended <= 6
+    assert (set(drugs) <= f["progressed_on"]) is within_six  # relapse <= 6 months: the drugs failed
+
+
+def test_interval_bound_uses_the_start_of_metastatic_treatment():
+    """With a metastatic line that started 3 months ago the diagnosis was at least 3 months ago, so adjuvant
+    trastuzumab that ended 8 months ago ended at most 5 months before the relapse: early."""
+    met = {"drugs": ["docetaxel", "trastuzumab", "pertuzumab"], "setting": "metastatic", "line": 1,
+           "started_months_ago": 3, "ended_months_ago": None, "stop_reason": None}
+    f = facts(presentation="recurrent", metastatic_diagnosis_months_ago=None,
+              treatments=[_adjuvant_course(["paclitaxel", "trastuzumab"], 8), met])
+    assert f["early_relapse"] is True
+
+
+def test_a_treatment_stopped_for_toxicity_is_not_current():
+    """Drugs of a line stopped for toxicity (or by the patient) are not 'continuing': restarting them is a new
+    start, to which the labels' start rules apply."""
+    line = {"drugs": ["trastuzumab", "pertuzumab", "letrozole"], "setting": "metastatic", "line": 1,
+            "phase": "maintenance", "started_months_ago": 12, "ended_months_ago": 3}
+    assert facts(metastatic_diagnosis_months_ago=18, treatments=[{**line, "stop_reason": "toxicity"}])[
+        "current_drugs"] == frozenset()
+    assert facts(metastatic_diagnosis_months_ago=18, treatments=[{**line, "stop_reason": "patient_choice"}])[
+        "current_drugs"] == frozenset()
+    ongoing = {**line, "ended_months_ago": None, "stop_reason": None}
+    assert facts(metastatic_diagnosis_months_ago=18, treatments=[ongoing])["current_drugs"] == frozenset(
+        line["drugs"])

@@ -51,7 +51,8 @@ def test_results_shell_carries_no_patient(client):
 
 
 def test_posted_token_renders_the_board_with_each_trial_once(client):
-    """POST /results with the link's token: the board table (first five rows), the options in detail, and one card per trial."""
+    """POST /results with the link's token: the board table (first five rows), the options in detail, and one
+    card per trial."""
     r = client.post("/results", data={"p": _token(case("seed-01-first-line")), "lazy": "1"}, headers=HTML)
     assert r.status_code == 200
     html = r.text

@@ -321,10 +321,9 @@ class Patient(_Strict):
         if self.brain_metastases not in (None, BrainMetastases.NONE) and not has_brain_site:
             raise _at("metastatic_sites", [s.value for s in self.metastatic_sites],
                       f"brain_metastases is {self.brain_metastases.value!r} but 'brain' is not listed")
-        if self.decision_point is RequestedDecisionPoint.CNS_EVENT and self.brain_metastases in (
-            BrainMetastases.NONE,
-        ):
-            raise _at("decision_point", "cns_event", "a CNS event needs brain metastases")
+        if (self.decision_point is RequestedDecisionPoint.CNS_EVENT and self.brain_metastases is BrainMetastases.NONE
+                and Site.LEPTOMENINGEAL not in self.metastatic_sites):
+            raise _at("decision_point", "cns_event", "a CNS event needs brain metastases or leptomeningeal disease")
         problem = check_history(self.treatments)
         if problem is not None:
             raise _at(problem.field, problem.value, problem.rule)

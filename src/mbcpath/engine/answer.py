@@ -9,7 +9,7 @@ missing data: what an unknown could change) and shared/domain.md section 7.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from mbcpath.domain.recommendation import Excluded, Option, SafetyStop, TrialMatch
 from mbcpath.engine.evaluate import Run
@@ -116,7 +116,8 @@ def trial_matches(run: Run) -> list[TrialMatch]:
         if match is None:
             reasons = [f"{c.text}: {'not met' if c.status == 'not_met' else 'needs data'} ({c.detail})"
                        for c in fit.criteria if c.status != "met"]
-            verdict = "eligible" if fit.fits else ("not_eligible" if fit.fits is False else "unknown")
+            verdict: Literal["eligible", "not_eligible", "unknown"] = (
+                "eligible" if fit.fits else ("not_eligible" if fit.fits is False else "unknown"))
             match = memo[key] = TrialMatch.model_construct(
                 trial=t.id, title=t.title, nct=t.nct, phase=t.phase, status=t.status, verdict=verdict,
                 criteria=fit.criteria, reasons=reasons)

@@ -103,9 +103,17 @@ def _consider(run: Run) -> tuple[list[Option], list[Excluded]]:
     offered = {o.regimen_id for o in options}
     kept: dict[str, Excluded] = {}
     for e in excluded:
-        if e.regimen_id not in offered and e.regimen_id not in kept:
+        if e.regimen_id in offered:
+            continue
+        held = kept.get(e.regimen_id)
+        if held is None or _KIND_RANK[e.kind] < _KIND_RANK[held.kind]:
             kept[e.regimen_id] = e
     return options, list(kept.values())
+
+
+#: Which exclusion of a regimen the answer shows when several rules exclude it: a rule that indicated the
+#: regimen but was stopped (safety, exposure, availability) says more than one that did not indicate it.
+_KIND_RANK = {k: i for i, k in enumerate(("safety", "exposure", "availability", "not_indicated", "not_established"))}
 
 
 _HER2_NEGATIVE_ADVICE = "HER2-negative by ASCO/CAP: if HER2-positive disease is suspected, retest a metastatic biopsy."

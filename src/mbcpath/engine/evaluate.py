@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from mbcpath.domain.drugs import DRUG_CLASSES, DrugClass
+from mbcpath.domain.drugs import CHEMOTHERAPY_CLASSES, DRUG_CLASSES, ENDOCRINE_CLASSES, DrugClass
 from mbcpath.domain.patient import Patient
 from mbcpath.domain.recommendation import Category, Component, Criterion, EvidenceRef, Excluded, component_label
 from mbcpath.engine.evidence import criterion_status, trial_fit
@@ -29,6 +29,7 @@ _LEGACY_OVERRIDES: dict[str, tuple[str, str]] = {
     "heart-failure-start": ("lvef", "heart_failure"),  # rules that read symptomatic heart failure
     "lvef-below-40-during": ("lvef", "withhold"),   # withhold rules on the LVEF value
 }
+Severity = Literal["stop", "warning"]
 _KIND_ORDER = ("safety", "exposure", "availability", "not_indicated", "not_established")
 
 
@@ -37,7 +38,7 @@ class AppliedStop:
     """A stop or warning that acted on this patient's options (for the answer's safety summary)."""
 
     gate: str
-    severity: str
+    severity: Severity
     text: str
     drugs: set[str] = field(default_factory=set)
     overridable: bool = False
@@ -78,7 +79,7 @@ class Run:
                 places.append(where)
         return names
 
-    def record(self, gate: str, severity: str, text: str, drug: str | None, *, overridable: bool = False,
+    def record(self, gate: str, severity: Severity, text: str, drug: str | None, *, overridable: bool = False,
                sources: tuple[str, ...] = ()) -> None:
         a = self.applied.get(gate)
         if a is None:
@@ -119,6 +120,10 @@ class _Outcome:
     unknown: list[str] = field(default_factory=list)
     demoted: bool = False
     avoided: bool = False
+    #: a continue-the-current-regimen option: a stopped current drug is held (named, warned) instead of
+    #: stopping the local therapy it goes with
+    hold: bool = False
+    held: list[str] = field(default_factory=list)
 
     def block(self, reason: str, gate: str, kind: str, overridable: bool = False) -> None:
         self.blocked.append(reason)
@@ -142,11 +147,13 @@ def evaluate(cand: Candidate, run: Run) -> tuple[OptionState | None, Excluded | 
     if not comps:
         return None, _excluded(cand, name, comps, ["no current regimen to continue"], [cand.rule_id],
                                "not_indicated", False)
-    out = _Outcome()
+    out = _Outcome(hold=cand.regimen.dynamic)
     comps = [c for c in (_apply_drug_stops(c, cand, run, out) for c in comps) if c is not None]
-    _apply_regimen_gates(comps, run, out, cand.gates)
+    _apply_regimen_gates(comps, run, out, cand)
     if out.blocked:
         return None, _excluded(cand, name, comps, out.blocked, out.gates, _main_kind(out.kinds), out.overridable)
+    if out.held:
+        name = _held_name(cand, comps, out.held)
     return _state(cand, run, name, comps, criteria, depends, out), None
 
 
@@ -187,6 +194,20 @@ def _name(cand: Candidate, comps: list[PlanComponent]) -> str:
     return f"{cand.regimen.name}: {' + '.join(drugs)}" if drugs else cand.regimen.name
 
 
+def _held_name(cand: Candidate, comps: list[PlanComponent], held: list[str]) -> str:
+    """'Local therapy ... + continue the current systemic regimen: letrozole (held: trastuzumab, pertuzumab)'."""
+    kept = [c.drug for c in comps if c.drug and c.drug_class is not DrugClass.LOCAL_THERAPY]
+    base = f"{cand.regimen.name}: {' + '.join(kept)}" if kept else f"{cand.regimen.name}: none"
+    return f"{base} (held: {', '.join(dict.fromkeys(held))})"
+
+
+def _hold(drug: str, reasons: list[str], out: _Outcome) -> None:
+    """A continuing drug of a continue-the-regimen option that must not go on: hold it and say why."""
+    if drug not in out.held:
+        out.held.append(drug)
+    out.warn(f"Hold {drug} (the rest of the option stands): " + "; ".join(reasons))
+
+
 def _label(c: PlanComponent) -> str:
     return component_label(c.drug, c.drug_class, c.name, list(c.choices) or None)
 
@@ -217,6 +238,9 @@ def _apply_drug_stops(c: PlanComponent, cand: Candidate, run: Run, out: _Outcome
     if not stopped:
         return c
     keep = tuple(d for d in drugs if d not in stopped)
+    if not keep and out.hold and c.drug in run.current:
+        _hold(c.drug, [t for t, _ in stopped[c.drug]], out)
+        return None
     if not keep:
         for reasons in stopped.values():
             for text, stop in reasons:
@@ -291,7 +315,7 @@ def _act(stop: DrugStop, drug: str, action: str, run: Run, out: _Outcome) -> str
     return text
 
 
-def _record_label(run: Run, stop: DrugStop, severity: str, basis: str, drug: str) -> None:
+def _record_label(run: Run, stop: DrugStop, severity: Severity, basis: str, drug: str) -> None:
     """One safety line per label dimension and severity (e.g. every drug LVEF stops), for the summary."""
     if stop.kind != "safety" or stop.dimension is None:
         return
@@ -327,14 +351,14 @@ def _legacy_match(key: str, stop: DrugStop) -> bool:
 
 
 # ----------------------------------------------------------------------------- regimen gates
-def _apply_regimen_gates(comps: list[PlanComponent], run: Run, out: _Outcome, static: tuple[Gate, ...] | None) -> None:
-    classes = frozenset(c.drug_class for c in comps)
+def _apply_regimen_gates(comps: list[PlanComponent], run: Run, out: _Outcome, cand: Candidate) -> None:
+    static = cand.gates
     for g in (static if static is not None else run.plan.regimen_gates):
         sel = g.applies_to
         if (static is None or sel.new_only or sel.continuing_only) and not selector_matches(sel, comps, run.current):
             continue
         if g.kind == "composition":
-            _composition(g, classes, run, out)
+            _composition(g, comps, run, out)
             continue
         cond = run.plan.gate_conditions[g.id]
         v = run.verdict(cond)
@@ -345,16 +369,31 @@ def _apply_regimen_gates(comps: list[PlanComponent], run: Run, out: _Outcome, st
                 out.unknown.append(f"{g.if_unknown} ({explain(names, run.facts)})")
             continue
         if v:
-            _gate_effect(g, comps, run, out)
+            _gate_effect(g, comps, run, out, cand)
 
 
-def _composition(g: Gate, classes: frozenset[DrugClass], run: Run, out: _Outcome) -> None:
-    if not classes & set(g.needs_classes):
-        out.block(g.message, g.id, "safety")
-        run.record(g.id, "stop", g.message, None, sources=tuple(g.sources))
+def _composition(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome) -> None:
+    """A regimen whose companion class is missing; moot when a stop already removed that companion."""
+    if out.blocked or {c.drug_class for c in comps} & set(g.needs_classes):
+        return
+    if out.hold and _hold_gate_drugs(g, comps, out, g.message):
+        return
+    out.block(g.message, g.id, "safety")
+    run.record(g.id, "stop", g.message, None, sources=tuple(g.sources))
 
 
-def _gate_effect(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome) -> None:
+def _hold_gate_drugs(g: Gate, comps: list[PlanComponent], out: _Outcome, text: str) -> bool:
+    """Hold the drugs a gate names in a continue-the-regimen option; False when it names none."""
+    drugs = _gate_drugs(g, comps)
+    if not drugs:
+        return False
+    for d in drugs:
+        _hold(d, [text], out)
+    comps[:] = [c for c in comps if not (c.drug and c.drug in drugs)]
+    return True
+
+
+def _gate_effect(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome, cand: Candidate) -> None:
     text = _fill(g.message, run.facts)
     drugs: list[str | None] = [*_gate_drugs(g, comps)] or [None]
     if g.effect == "exclude":
@@ -362,11 +401,12 @@ def _gate_effect(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome) -
         if override is not None:
             out.warn(f"Stop overridden by the clinician ({override}): {text}")
             return
-        out.block(text, g.id, "safety", g.overridable)
         for d in drugs:
             run.record(g.id, "stop", f"{g.title}: {text}", d, overridable=g.overridable, sources=tuple(g.sources))
+        if not (out.hold and _hold_gate_drugs(g, comps, out, text)):
+            out.block(text, g.id, "safety", g.overridable)
     elif g.effect == "add_component" and g.component is not None:
-        _add_component(g, comps, run, out, text)
+        _add_component(g, comps, run, out, text, cand)
     else:
         out.warn(text)
         out.demoted = out.demoted or g.effect == "demote"
@@ -378,10 +418,14 @@ def _gate_effect(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome) -
 def _gate_drugs(g: Gate, comps: list[PlanComponent]) -> list[str]:
     """The drugs of the regimen a drug- or class-selecting gate is about (none for regimen-wide gates)."""
     sel = g.applies_to
-    return sorted({d for c in comps for d in c.drugs() if d in sel.drugs or c.drug_class in sel.classes})
+    classes = set(sel.classes) | (ENDOCRINE_CLASSES if sel.endocrine else set()) | (
+        CHEMOTHERAPY_CLASSES if sel.chemotherapy else set())
+    return sorted({d for c in comps for d in c.drugs() if d in sel.drugs or c.drug_class in classes})
 
 
-def _add_component(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome, text: str) -> None:
+def _add_component(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome, text: str,
+                   cand: Candidate) -> None:
+    """Add the gate's component (e.g. a GnRH agonist), itself checked against every drug stop of its drugs."""
     spec = g.component
     assert spec is not None
     if any(c.drug_class is spec.drug_class for c in comps):
@@ -392,7 +436,10 @@ def _add_component(g: Gate, comps: list[PlanComponent], run: Run, out: _Outcome,
         out.block(f"{text}, but no {spec.name or spec.drug_class.value} is available on the local formulary",
                   g.id, "availability")
         return
-    comps.append(PlanComponent(spec.drug, spec.drug_class, spec.name, choices))
+    added = _apply_drug_stops(PlanComponent(spec.drug, spec.drug_class, spec.name, choices), cand, run, out)
+    if added is None:
+        return
+    comps.append(added)
     out.notes.append(text)
 
 

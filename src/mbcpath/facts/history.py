@@ -74,6 +74,24 @@ def _interval(t: Treatment, dx: float | None) -> float | None:
     return max(0.0, ended - dx)
 
 
+def _dx_floor(p: Patient) -> float:
+    """The fewest months ago the metastatic diagnosis can have been made: not in the future, and no later than
+    the start of any metastatic treatment."""
+    starts = [t.started_months_ago for t in p.treatments if t.setting is Setting.METASTATIC]
+    return max([0.0, *starts])
+
+
+def _interval_at_most(t: Treatment, p: Patient) -> float:
+    """An upper bound of the treatment-free interval after ``t`` that holds even when the diagnosis date is
+    missing: the diagnosis came at the earliest :func:`_dx_floor` months ago, so the interval is at most the
+    months from the end of ``t`` (0 while it is ongoing) to then. A bound within a relapse window decides
+    the relapse as early with certainty; a bound outside it decides nothing."""
+    dx = p.metastatic_diagnosis_months_ago
+    floor = dx if dx is not None else _dx_floor(p)
+    ended = t.ended_months_ago if t.ended_months_ago is not None else 0.0
+    return max(0.0, ended - floor)
+
+
 def adjuvant_facts(p: Patient) -> dict[str, Any]:
     """De novo vs recurrent, (neo)adjuvant exposures, the treatment-free interval and early relapse."""
     adjuvant = [t for t in p.treatments if t.setting is not Setting.METASTATIC]
@@ -96,26 +114,36 @@ def adjuvant_facts(p: Patient) -> dict[str, Any]:
     relevant = her2_adj or [t for t in adjuvant if _has_class(t.drugs, _CYTOTOXIC)]
     gaps = [_interval(t, dx) for t in relevant]
     v["tfi_months"] = None if (not relevant or None in gaps) else min(g for g in gaps if g is not None)
-    v.update(_early_relapse(antibody_based, dx, v["de_novo"], bool(adjuvant)))
-    tki_gaps = [_interval(t, dx) for t in her2_adj if t not in antibody_based]
-    v["relapse_within_6_after_adjuvant_tki"] = (
-        None if None in tki_gaps else any(g is not None and g <= EARLY_RELAPSE_MONTHS for g in tki_gaps))
+    v.update(_early_relapse(antibody_based, p, v["de_novo"], bool(adjuvant)))
+    tki = [t for t in her2_adj if t not in antibody_based]
+    within = any(_interval_at_most(t, p) <= EARLY_RELAPSE_MONTHS for t in tki)
+    v["relapse_within_6_after_adjuvant_tki"] = True if within else (None if dx is None and tki else False)
     return v
 
 
-def _early_relapse(treatments: list[Treatment], dx: float | None, de_novo: bool | None,
+def _within_window(t: Treatment, gap: float) -> bool:
+    return gap <= EARLY_RELAPSE_MONTHS or ("pertuzumab" in t.drugs and gap <= EARLY_RELAPSE_AFTER_PERTUZUMAB_MONTHS)
+
+
+def _early_relapse(treatments: list[Treatment], p: Patient, de_novo: bool | None,
                    any_adjuvant: bool) -> dict[str, Any]:
     """Early relapse after trastuzumab-based (antibody or ADC) (neo)adjuvant therapy, treatment by treatment:
     <= 6 months after any of them, or <= 12 months after one that contained pertuzumab; the 6-12 month zone
-    is the most recent one being pertuzumab-free and ended 6-12 months before the relapse."""
+    is the most recent one being pertuzumab-free and ended 6-12 months before the relapse.
+
+    Without a diagnosis date the relapse is still early when an upper bound of an interval falls inside its
+    window (e.g. adjuvant trastuzumab ongoing, or ended 4 months ago); otherwise it is unknown.
+    """
     if not treatments:
         early: bool | None = False if (de_novo is not None or any_adjuvant) else None
         return {"early_relapse": early, "relapse_6_12_after_trastuzumab_only": early}
+    dx = p.metastatic_diagnosis_months_ago
     gaps = [(t, _interval(t, dx)) for t in treatments]
     if any(g is None for _, g in gaps):
-        return {"early_relapse": None, "relapse_6_12_after_trastuzumab_only": None}
-    early = any(g <= EARLY_RELAPSE_MONTHS or ("pertuzumab" in t.drugs and g <= EARLY_RELAPSE_AFTER_PERTUZUMAB_MONTHS)
-                for t, g in gaps if g is not None)
+        certain = any(_within_window(t, _interval_at_most(t, p)) for t in treatments)
+        return {"early_relapse": True if certain else None,
+                "relapse_6_12_after_trastuzumab_only": False if certain else None}
+    early = any(_within_window(t, g) for t, g in gaps if g is not None)
     last, gap = min(gaps, key=lambda tg: tg[1] or 0.0)
     zone = (not early and "pertuzumab" not in last.drugs and gap is not None
             and EARLY_RELAPSE_MONTHS < gap <= EARLY_RELAPSE_AFTER_PERTUZUMAB_MONTHS)
@@ -142,14 +170,12 @@ def exposure_facts(p: Patient, lines: Lines) -> dict[str, Any]:
     """Drugs received, progressed on (metastatic lines that progressed, or relapse <= 6 months after
     (neo)adjuvant therapy) and stopped for toxicity."""
     met = [t for t in p.treatments if t.setting is Setting.METASTATIC]
-    dx = p.metastatic_diagnosis_months_ago
     progressed = _line_failures(lines)
     for t in met:
         if t.stop_reason is StopReason.PROGRESSION:
             progressed.update(t.drugs)
     for t in p.treatments:
-        gap = _interval(t, dx) if t.setting is not Setting.METASTATIC else None
-        if gap is not None and gap <= ADJUVANT_PROGRESSION_WINDOW_MONTHS:
+        if t.setting is not Setting.METASTATIC and _interval_at_most(t, p) <= ADJUVANT_PROGRESSION_WINDOW_MONTHS:
             progressed.update(t.drugs)
     received = {d for t in p.treatments for d in t.drugs}
     return {
@@ -164,12 +190,16 @@ def exposure_facts(p: Patient, lines: Lines) -> dict[str, Any]:
 
 
 def _current_drugs(lines: Lines) -> list[str]:
-    """Drugs of the latest line while it has not progressed (completed induction chemotherapy excluded)."""
+    """Drugs of the latest line while it has not progressed (completed induction chemotherapy excluded).
+
+    A treatment stopped for toxicity or by the patient's choice is no longer received: giving its drugs
+    again is a new start (the labels' rules on starting a drug apply)."""
     latest = lines.latest
     if not latest or lines.latest_progressed:
         return []
     ongoing = [t for t in latest if t.ended_months_ago is None]
-    pool = ongoing or [t for t in latest if t.phase is Phase.MAINTENANCE] or latest
+    kept = [t for t in latest if t.stop_reason not in (StopReason.TOXICITY, StopReason.PATIENT_CHOICE)]
+    pool = ongoing or [t for t in kept if t.phase is Phase.MAINTENANCE] or kept
     current: list[str] = []
     for t in pool:
         for d in t.drugs:

@@ -40,7 +40,7 @@ M = TypeVar("M", bound=BaseModel)
 
 #: The file that describes the dimensions; every other ``*.yaml`` in the folder is a drug label.
 DIMENSIONS_FILE = "dimensions.yaml"
-#: Effects that stop a drug (new or continuing) or a new start: they must rest on a verified source.
+#: Effects that stop a drug (new or continuing) or a new start: every source they cite must be verified.
 RESTRICTIVE_EFFECTS = frozenset({"contraindicated", "withhold_stop", "do_not_start"})
 INTERACTION_CATEGORIES = frozenset(c.value for c in InteractingDrug)
 
@@ -116,8 +116,8 @@ def label_problems(labels: Mapping[str, DrugLabel], dimensions: LabelDimensionsF
 
     Every cited source key resolves; every ``interacting`` category is one of
     :class:`~mbcpath.domain.patient.InteractingDrug`; every restrictive rule (contraindicated,
-    withhold_stop, do_not_start) cites at least one verified source, because a hard stop must
-    never rest on text nobody read.
+    withhold_stop, do_not_start) cites only verified, unretracted sources, because a hard stop
+    must never rest on text nobody read.
     """
     problems: list[str] = []
     for dimension in dimensions.dimensions:
@@ -178,6 +178,8 @@ def _rule_problems(where: str, effect: str, keys: list[str], interacting: list[s
     out = [f"{where}: source {k!r} is not in kb/sources" for k in keys if k not in sources]
     out += [f"{where}: unknown interacting category {c!r}; known: {sorted(INTERACTION_CATEGORIES)}"
             for c in interacting if c not in INTERACTION_CATEGORIES]
-    if effect in RESTRICTIVE_EFFECTS and not any(sources[k].verified for k in keys if k in sources):
-        out.append(f"{where}: effect {effect!r} stops a drug, so it must cite at least one verified source")
+    unread = [k for k in keys if k in sources and not (sources[k].verified and not sources[k].retracted)]
+    if effect in RESTRICTIVE_EFFECTS and (unread or not keys):
+        out.append(f"{where}: effect {effect!r} stops a drug, so every source it cites must be verified and "
+                   f"unretracted; {unread or 'none cited'} are not (use 'monitor' and say 'check the label')")
     return out
