@@ -175,3 +175,27 @@ def test_a_treatment_stopped_for_toxicity_is_not_current():
     ongoing = {**line, "ended_months_ago": None, "stop_reason": None}
     assert facts(metastatic_diagnosis_months_ago=18, treatments=[ongoing])["current_drugs"] == frozenset(
         line["drugs"])
+
+
+def test_maintenance_stopped_for_toxicity_leaves_nothing_current():
+    """THP induction completed, then HP maintenance stopped for toxicity: trastuzumab and pertuzumab do not
+    'continue' through the completed induction."""
+    induction = {"drugs": ["paclitaxel", "trastuzumab", "pertuzumab"], "setting": "metastatic", "line": 1,
+                 "phase": "induction", "started_months_ago": 30, "ended_months_ago": 25, "stop_reason": "completed"}
+    maintenance = {"drugs": ["trastuzumab", "pertuzumab"], "setting": "metastatic", "line": 1,
+                   "phase": "maintenance", "started_months_ago": 25, "ended_months_ago": 6, "stop_reason": "toxicity"}
+    assert facts(metastatic_diagnosis_months_ago=31, treatments=[induction, maintenance])[
+        "current_drugs"] == frozenset()
+
+
+def test_active_cns_disease_after_a_line_stopped_for_toxicity_is_a_new_line():
+    """Brain metastases found after the latest line was stopped for toxicity: no regimen goes on, so it is not
+    an isolated CNS event during a line (local therapy + continue), but the next line."""
+    line1 = {"drugs": ["docetaxel", "trastuzumab", "pertuzumab"], "setting": "metastatic", "line": 1,
+             "started_months_ago": 20, "ended_months_ago": 10, "stop_reason": "progression"}
+    line2 = {"drugs": ["trastuzumab deruxtecan"], "setting": "metastatic", "line": 2, "started_months_ago": 10,
+             "ended_months_ago": 1, "stop_reason": "toxicity"}
+    brain = {"metastatic_sites": ["bone", "brain"], "brain_metastases": "active", "metastatic_diagnosis_months_ago": 21}
+    assert facts(**brain, treatments=[line1, line2])["decision_point"] == "third_line_or_later"
+    ongoing = {**line2, "ended_months_ago": None, "stop_reason": None}
+    assert facts(**brain, treatments=[line1, ongoing])["decision_point"] == "cns_event"

@@ -52,6 +52,10 @@ def derive_decision(v: dict[str, Any], lines: Lines) -> Decision:
     if lines.latest_progressed:
         return Decision(_line_name(k + 1 + offset), f"progression on metastatic line {k}")
     if v["cns_disease_active"] and v["extracranial_progression"] is not True:
+        if _off_treatment(lines):
+            return Decision(_line_name(k + 1 + offset), f"active CNS disease after line {k}, which ended without "
+                            "progression (toxicity, the patient's choice or a holiday): no regimen to continue, so a "
+                            "new line")
         ext = ("extracranial disease controlled" if v["extracranial_progression"] is False
                else "extracranial status NOT recorded")
         return Decision("cns_event", f"active CNS disease while line {k} is ongoing ({ext})")

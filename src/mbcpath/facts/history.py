@@ -198,8 +198,10 @@ def _current_drugs(lines: Lines) -> list[str]:
     if not latest or lines.latest_progressed:
         return []
     ongoing = [t for t in latest if t.ended_months_ago is None]
-    kept = [t for t in latest if t.stop_reason not in (StopReason.TOXICITY, StopReason.PATIENT_CHOICE)]
-    pool = ongoing or [t for t in kept if t.phase is Phase.MAINTENANCE] or kept
+    last = min(latest, key=lambda t: t.started_months_ago)
+    if not ongoing and last.stop_reason in (StopReason.TOXICITY, StopReason.PATIENT_CHOICE):
+        return []  # the line's most recent treatment was stopped: nothing of it goes on
+    pool = ongoing or [t for t in latest if t.phase is Phase.MAINTENANCE] or latest
     current: list[str] = []
     for t in pool:
         for d in t.drugs:
