@@ -37,7 +37,9 @@ def test_healthz(client, path):
     """Liveness answers ok with the version, versioned and unversioned."""
     r = client.get(path)
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "version": "0.1.0", "audit": "off"}
+    from mbcpath import __version__
+
+    assert r.json() == {"status": "ok", "version": __version__, "audit": "off"}
 
 
 # --------------------------------------------------------------------------- recommendations
