@@ -6,6 +6,7 @@ engine returned and the facts, so a gate that silently stopped firing is caught 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from mbcpath.domain.drugs import DRUG_CLASSES
@@ -66,22 +67,88 @@ def classes_of(o: Option) -> set[str]:
     return {c.drug_class.value for c in o.components}
 
 
+@dataclass(frozen=True)
+class _Chart:
+    """What the invariants read of one patient: the raw input, its derived facts, and the KB's exempt rules."""
+
+    raw: dict[str, Any]
+    facts: dict[str, Any]
+    exempt: set[str]
+    n_options: int
+    current: Any
+    progressed: set[str]
+    prog_endocrine_classes: set[str]
+    overrides: set[str]
+    lvef: Any
+    unavailable: set[str]
+    female: bool
+    meno: Any
+
+    @classmethod
+    def of(cls, raw: dict[str, Any], facts: dict[str, Any], kb: Any, n_options: int) -> _Chart:
+        exempt = {o.id for d in kb.decisions.values() for o in d.options if o.exposure_exempt}
+        current = facts["current_drugs"]
+        progressed = progressed_on(raw)
+        return cls(raw, facts, exempt, n_options, current, progressed,
+                   prog_endocrine_classes={DRUG_CLASSES[d].value for d in progressed} & ENDOCRINE,
+                   overrides={g["gate"] for g in raw.get("gate_overrides", [])},
+                   lvef=raw.get("lvef_percent"),
+                   unavailable=set(raw.get("unavailable_drugs", [])),
+                   female=raw["sex"] == "female",
+                   meno=raw.get("menopausal_status", "unknown"))
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """One offered option as the checks read it: its drugs, classes, warnings (lower case) and a tag."""
+
+    option: Option
+    drugs: set[str]
+    classes: set[str]
+    warn: str
+    tag: str
+
+    @classmethod
+    def of(cls, o: Option) -> _Offer:
+        return cls(o, drugs_of(o), classes_of(o), " ".join(o.warnings).lower(), f"{o.name} [{o.rule_id}]")
+
+    def her2_drugs(self, current: Any, *, continuing: bool) -> set[str]:
+        """The anti-HER2 antibody / ADC drugs this option continues (``continuing``) or starts."""
+        return {d for c in self.option.components if c.drug_class.value in ANTI_HER2_AB_ADC
+                for d in ([c.drug] if c.drug else list(c.choices or ())) if (d in current) is continuing}
+
+
 def check(raw: dict[str, Any], patient: Any, rec: Recommendation, kb: Any) -> list[str]:
     """Every violated invariant, as readable lines (empty: the recommendation is safe)."""
-    bad: list[str] = []
     facts = derive_facts(patient).values
-    opts = rec.options
-    names = [o.name for o in opts]
-
-    # scope
     if not her2_positive(raw):
-        if not rec.out_of_scope or opts or rec.excluded:
-            bad.append(f"HER2 not positive ({raw['her2']}) but in scope / with options {names}")
-        return bad
+        return _out_of_scope_problems(raw, rec)
+    bad: list[str] = []
     if rec.out_of_scope is not None:
         bad.append(f"HER2-positive ({raw['her2']}) but out of scope: {rec.out_of_scope}")
+    bad += _structure_problems(rec, kb)
+    chart = _Chart.of(raw, facts, kb, len(rec.options))
+    if chart.progressed != set(facts["progressed_on"]):
+        bad.append(f"progressed_on derived as {sorted(facts['progressed_on'])}, expected {sorted(chart.progressed)}")
+    for o in rec.options:
+        offer = _Offer.of(o)
+        bad += [line for option_check in _OPTION_CHECKS for line in option_check(chart, offer)]
+    bad += _lvef_missing_problems(chart, rec)
+    return bad
 
-    # structure
+
+def _out_of_scope_problems(raw: dict[str, Any], rec: Recommendation) -> list[str]:
+    """HER2 not positive: out of scope, with nothing offered or excluded."""
+    if not rec.out_of_scope or rec.options or rec.excluded:
+        return [f"HER2 not positive ({raw['her2']}) but in scope / with options {[o.name for o in rec.options]}"]
+    return []
+
+
+def _structure_problems(rec: Recommendation, kb: Any) -> list[str]:
+    """Ranks 1..n, no regimen offered twice or both offered and excluded, each option citing KB trials and
+    coming from a rule of the decision point."""
+    opts = rec.options
+    bad: list[str] = []
     if [o.rank for o in opts] != list(range(1, len(opts) + 1)):
         bad.append(f"ranks are {[o.rank for o in opts]}, not 1..{len(opts)}")
     ids = [o.regimen_id for o in opts]
@@ -92,87 +159,132 @@ def check(raw: dict[str, Any], patient: Any, rec: Recommendation, kb: Any) -> li
         bad.append(f"offered and excluded at once: {sorted(both)}")
     dp = rec.decision_point.value if rec.decision_point else None
     rule_dp = {o.id: set(d.decision_points) for d in kb.decisions.values() for o in d.options}
-    exempt = {o.id for d in kb.decisions.values() for o in d.options if o.exposure_exempt}
     for o in opts:
         if not o.evidence or any(e.trial not in kb.trials for e in o.evidence):
             bad.append(f"{o.name}: cites no trial of the KB ({[e.trial for e in o.evidence]})")
         if dp not in rule_dp.get(o.rule_id, set()):
             bad.append(f"{o.name}: rule {o.rule_id!r} does not belong to decision point {dp}")
-
-    current = facts["current_drugs"]
-    progressed = progressed_on(raw)
-    if progressed != set(facts["progressed_on"]):
-        bad.append(f"progressed_on derived as {sorted(facts['progressed_on'])}, expected {sorted(progressed)}")
-    prog_endocrine_classes = {DRUG_CLASSES[d].value for d in progressed} & ENDOCRINE
-    overrides = {g["gate"] for g in raw.get("gate_overrides", [])}
-    lvef = raw.get("lvef_percent")
-    unavailable = set(raw.get("unavailable_drugs", []))
-    female = raw["sex"] == "female"
-    meno = raw.get("menopausal_status", "unknown")
-
-    for o in opts:
-        drugs, classes = drugs_of(o), classes_of(o)
-        warn = " ".join(o.warnings).lower()
-        tag = f"{o.name} [{o.rule_id}]"
-        if raw.get("ild_history") in ("grade2_or_higher", "active") and "trastuzumab deruxtecan" in drugs:
-            bad.append(f"{tag}: T-DXd with ILD history {raw['ild_history']}")
-        if raw.get("qtcf_ms") is not None and raw["qtcf_ms"] >= 450 and "ribociclib" in drugs:
-            bad.append(f"{tag}: ribociclib with QTcF {raw['qtcf_ms']}")
-        new_her2 = {d for c in o.components if c.drug_class.value in ANTI_HER2_AB_ADC
-                    for d in ([c.drug] if c.drug else list(c.choices or ())) if d not in current}
-        cont_her2 = {d for c in o.components if c.drug_class.value in ANTI_HER2_AB_ADC
-                     for d in ([c.drug] if c.drug else list(c.choices or ())) if d in current}
-        if new_her2 and lvef is not None and lvef < 50:
-            if "lvef-below-50-start" not in overrides:
-                bad.append(f"{tag}: starts {sorted(new_her2)} with LVEF {lvef} and no override")
-            elif "overridden" not in warn:
-                bad.append(f"{tag}: LVEF {lvef} override used without a warning naming it")
-        if new_her2 and lvef is None and "lvef" not in warn:
-            bad.append(f"{tag}: starts {sorted(new_her2)} with LVEF unknown and no LVEF warning")
-        if cont_her2 and lvef is not None and lvef < 40 and "lvef-below-40-during" not in overrides:
-            bad.append(f"{tag}: continues {sorted(cont_her2)} with LVEF {lvef} < 40")
-        if new_her2 and raw.get("heart_failure") is True and "heart-failure-start" not in overrides:
-            bad.append(f"{tag}: starts {sorted(new_her2)} with symptomatic heart failure")
-        grade = raw.get("neuropathy_grade")
-        if grade is not None and grade >= 3 and "taxane" in classes:
-            bad.append(f"{tag}: taxane with neuropathy grade {grade}")
-        if grade == 2 and "taxane" in classes and ((o.rank == 1 and len(opts) > 1) or "neuropathy" not in warn):
-            bad.append(f"{tag}: taxane with neuropathy grade 2 ranked first or without a neuropathy warning")
-        if raw.get("pregnant") is True and classes & ANTI_HER2_AB_ADC:
-            bad.append(f"{tag}: HER2-directed antibody/ADC in pregnancy")
-        if raw.get("pregnant") is True and classes & {"aromatase_inhibitor", "serm"}:
-            bad.append(f"{tag}: aromatase inhibitor / tamoxifen in pregnancy")
-        if o.rule_id not in exempt:
-            for c in o.components:
-                if c.drug_class.value in ("ofs", "local_therapy"):
-                    continue
-                again = ({c.drug} if c.drug else set(c.choices or ())) & progressed - {"trastuzumab"}
-                if again:
-                    bad.append(f"{tag}: re-offers {sorted(again)} after progression on it")
-                if c.drug_class.value in prog_endocrine_classes:
-                    bad.append(f"{tag}: re-offers the {c.drug_class.value} class after progression on it")
-        if "cdk46_inhibitor" in classes and not classes & ENDOCRINE:
-            bad.append(f"{tag}: CDK4/6 inhibitor without endocrine therapy")
-        if female and meno in ("premenopausal", "perimenopausal") and classes & {"aromatase_inhibitor", "serd"} \
-                and "ofs" not in classes:
-            bad.append(f"{tag}: {meno} woman on an AI/fulvestrant without ovarian function suppression")
-        if female and meno == "unknown" and classes & {"aromatase_inhibitor", "serd"} and "ofs" not in classes \
-                and "menopausal" not in warn:
-            bad.append(f"{tag}: AI/fulvestrant with unknown menopausal status and no warning")
-        if not female and "aromatase_inhibitor" in classes and "ofs" not in classes:
-            bad.append(f"{tag}: man on an aromatase inhibitor without a GnRH agonist")
-        if drugs & unavailable:
-            bad.append(f"{tag}: contains unavailable {sorted(drugs & unavailable)}")
-        if "pyrotinib" in drugs and "pyrotinib" not in raw.get("available_drugs", []):
-            bad.append(f"{tag}: pyrotinib without it being listed available")
-        if o.category.value == "preferred":
-            if raw.get("visceral_crisis") is True and not classes & CHEMO and classes != {"local_therapy"}:
-                bad.append(f"{tag}: chemotherapy-free option preferred in visceral crisis")
-            if (facts["er_low"] or facts["er_negative_pr_positive"]) and classes & ENDOCRINE:
-                bad.append(f"{tag}: endocrine option preferred in ER-low / ER-negative-PR-positive disease")
-    if lvef is None and any(
-        any(c.drug_class.value in ANTI_HER2_AB_ADC and (c.drug or "") not in current for c in o.components)
-        for o in opts
-    ) and not any("lvef" in m.lower() for m in rec.missing_data):
-        bad.append("LVEF unknown before an anti-HER2 start but missing_data does not mention LVEF")
     return bad
+
+
+def _pneumonitis_and_qt(chart: _Chart, x: _Offer) -> list[str]:
+    """No T-DXd after grade >= 2 or active ILD; no ribociclib with QTcF >= 450 ms."""
+    raw, bad = chart.raw, []
+    if raw.get("ild_history") in ("grade2_or_higher", "active") and "trastuzumab deruxtecan" in x.drugs:
+        bad.append(f"{x.tag}: T-DXd with ILD history {raw['ild_history']}")
+    if raw.get("qtcf_ms") is not None and raw["qtcf_ms"] >= 450 and "ribociclib" in x.drugs:
+        bad.append(f"{x.tag}: ribociclib with QTcF {raw['qtcf_ms']}")
+    return bad
+
+
+def _cardiac(chart: _Chart, x: _Offer) -> list[str]:
+    """Anti-HER2 starts need LVEF >= 50 (or a named override) and a known LVEF (or a warning); continuing
+    needs LVEF >= 40; no start in symptomatic heart failure."""
+    new_her2 = x.her2_drugs(chart.current, continuing=False)
+    cont_her2 = x.her2_drugs(chart.current, continuing=True)
+    lvef, overrides, bad = chart.lvef, chart.overrides, []
+    if new_her2 and lvef is not None and lvef < 50:
+        if "lvef-below-50-start" not in overrides:
+            bad.append(f"{x.tag}: starts {sorted(new_her2)} with LVEF {lvef} and no override")
+        elif "overridden" not in x.warn:
+            bad.append(f"{x.tag}: LVEF {lvef} override used without a warning naming it")
+    if new_her2 and lvef is None and "lvef" not in x.warn:
+        bad.append(f"{x.tag}: starts {sorted(new_her2)} with LVEF unknown and no LVEF warning")
+    if cont_her2 and lvef is not None and lvef < 40 and "lvef-below-40-during" not in overrides:
+        bad.append(f"{x.tag}: continues {sorted(cont_her2)} with LVEF {lvef} < 40")
+    if new_her2 and chart.raw.get("heart_failure") is True and "heart-failure-start" not in overrides:
+        bad.append(f"{x.tag}: starts {sorted(new_her2)} with symptomatic heart failure")
+    return bad
+
+
+def _neuropathy(chart: _Chart, x: _Offer) -> list[str]:
+    """No taxane with grade >= 3 neuropathy; with grade 2, not ranked first (among several) and warned."""
+    grade, bad = chart.raw.get("neuropathy_grade"), []
+    if grade is not None and grade >= 3 and "taxane" in x.classes:
+        bad.append(f"{x.tag}: taxane with neuropathy grade {grade}")
+    if grade == 2 and "taxane" in x.classes and ((x.option.rank == 1 and chart.n_options > 1)
+                                                 or "neuropathy" not in x.warn):
+        bad.append(f"{x.tag}: taxane with neuropathy grade 2 ranked first or without a neuropathy warning")
+    return bad
+
+
+def _pregnancy(chart: _Chart, x: _Offer) -> list[str]:
+    """No HER2-directed antibody / ADC, aromatase inhibitor or tamoxifen in pregnancy."""
+    if chart.raw.get("pregnant") is not True:
+        return []
+    bad = []
+    if x.classes & ANTI_HER2_AB_ADC:
+        bad.append(f"{x.tag}: HER2-directed antibody/ADC in pregnancy")
+    if x.classes & {"aromatase_inhibitor", "serm"}:
+        bad.append(f"{x.tag}: aromatase inhibitor / tamoxifen in pregnancy")
+    return bad
+
+
+def _progression(chart: _Chart, x: _Offer) -> list[str]:
+    """No drug (trastuzumab aside) or endocrine class the disease progressed on, unless the rule is exempt."""
+    if x.option.rule_id in chart.exempt:
+        return []
+    bad = []
+    for c in x.option.components:
+        if c.drug_class.value in ("ofs", "local_therapy"):
+            continue
+        again = ({c.drug} if c.drug else set(c.choices or ())) & chart.progressed - {"trastuzumab"}
+        if again:
+            bad.append(f"{x.tag}: re-offers {sorted(again)} after progression on it")
+        if c.drug_class.value in chart.prog_endocrine_classes:
+            bad.append(f"{x.tag}: re-offers the {c.drug_class.value} class after progression on it")
+    return bad
+
+
+def _endocrine_partners(chart: _Chart, x: _Offer) -> list[str]:
+    """CDK4/6 with endocrine therapy; AI / fulvestrant with OFS before menopause (or a warning when the
+    status is unknown); a man's aromatase inhibitor with a GnRH agonist."""
+    classes, meno, bad = x.classes, chart.meno, []
+    if "cdk46_inhibitor" in classes and not classes & ENDOCRINE:
+        bad.append(f"{x.tag}: CDK4/6 inhibitor without endocrine therapy")
+    ai_or_serd_alone = bool(classes & {"aromatase_inhibitor", "serd"}) and "ofs" not in classes
+    if chart.female and meno in ("premenopausal", "perimenopausal") and ai_or_serd_alone:
+        bad.append(f"{x.tag}: {meno} woman on an AI/fulvestrant without ovarian function suppression")
+    if chart.female and meno == "unknown" and ai_or_serd_alone and "menopausal" not in x.warn:
+        bad.append(f"{x.tag}: AI/fulvestrant with unknown menopausal status and no warning")
+    if not chart.female and "aromatase_inhibitor" in classes and "ofs" not in classes:
+        bad.append(f"{x.tag}: man on an aromatase inhibitor without a GnRH agonist")
+    return bad
+
+
+def _availability(chart: _Chart, x: _Offer) -> list[str]:
+    """Nothing unavailable; pyrotinib only where it is listed available."""
+    bad = []
+    if x.drugs & chart.unavailable:
+        bad.append(f"{x.tag}: contains unavailable {sorted(x.drugs & chart.unavailable)}")
+    if "pyrotinib" in x.drugs and "pyrotinib" not in chart.raw.get("available_drugs", []):
+        bad.append(f"{x.tag}: pyrotinib without it being listed available")
+    return bad
+
+
+def _preferred(chart: _Chart, x: _Offer) -> list[str]:
+    """A preferred option holds chemotherapy in visceral crisis, and no endocrine therapy in ER-low /
+    ER-negative-PR-positive disease."""
+    if x.option.category.value != "preferred":
+        return []
+    classes, facts, bad = x.classes, chart.facts, []
+    if chart.raw.get("visceral_crisis") is True and not classes & CHEMO and classes != {"local_therapy"}:
+        bad.append(f"{x.tag}: chemotherapy-free option preferred in visceral crisis")
+    if (facts["er_low"] or facts["er_negative_pr_positive"]) and classes & ENDOCRINE:
+        bad.append(f"{x.tag}: endocrine option preferred in ER-low / ER-negative-PR-positive disease")
+    return bad
+
+
+#: the per-option invariants, in the order their lines are listed
+_OPTION_CHECKS = (_pneumonitis_and_qt, _cardiac, _neuropathy, _pregnancy, _progression, _endocrine_partners,
+                  _availability, _preferred)
+
+
+def _lvef_missing_problems(chart: _Chart, rec: Recommendation) -> list[str]:
+    """An anti-HER2 start with LVEF unknown lists LVEF under missing data."""
+    if chart.lvef is None and any(
+        any(c.drug_class.value in ANTI_HER2_AB_ADC and (c.drug or "") not in chart.current for c in o.components)
+        for o in rec.options
+    ) and not any("lvef" in m.lower() for m in rec.missing_data):
+        return ["LVEF unknown before an anti-HER2 start but missing_data does not mention LVEF"]
+    return []

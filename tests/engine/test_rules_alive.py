@@ -82,33 +82,39 @@ def _without_adjustment(kb: Any, file_id: str, rule_id: str, adj_id: str) -> Any
 
 
 # ----------------------------------------------------------------------------- (a) citations
+def _uncited(kb: Any, where: str, keys: list[str]) -> list[str]:
+    """'cites no source' when ``keys`` is empty, and each key that is not in ``kb.sources``."""
+    problems = [f"{where}: cites no source"] if not keys else []
+    return problems + [f"{where}: source {k!r} not in kb.sources" for k in keys if k not in kb.sources]
+
+
+def _option_citation_problems(kb: Any, o: Any) -> list[str]:
+    """An option rule, its criteria and adjustments cite sources; it cites trials of the KB."""
+    problems = _uncited(kb, f"option {o.id}", list(o.sources))
+    for c in (*o.requires, *o.criteria):
+        problems += _uncited(kb, f"option {o.id} criterion {c.id}", list(c.sources))
+    for a in o.adjustments:
+        problems += _uncited(kb, f"option {o.id} adjustment {a.id}", list(a.sources))
+    if not o.evidence:
+        problems.append(f"option {o.id}: cites no trial")
+    return problems + [f"option {o.id}: trial {e.trial!r} not in kb.trials"
+                       for e in o.evidence if e.trial not in kb.trials]
+
+
+def _gate_citation_problems(kb: Any, g: Any) -> list[str]:
+    """A gate cites sources; a hard stop (an excluding condition or exposure gate) cites a verified one."""
+    problems = _uncited(kb, f"gate {g.id}", list(g.sources))
+    if g.effect == "exclude" and g.kind in ("condition", "exposure") and not any(
+            kb.sources[k].verified for k in g.sources if k in kb.sources):
+        problems.append(f"gate {g.id}: a hard stop without a verified source")
+    return problems
+
+
 def test_every_rule_cites_sources_that_resolve(kb):
     """Every option rule (and its criteria, adjustments, trials), gate and conflict note cites resolvable sources."""
-    problems = []
-
-    def need(where: str, keys: list[str]) -> None:
-        if not keys:
-            problems.append(f"{where}: cites no source")
-        problems.extend(f"{where}: source {k!r} not in kb.sources" for k in keys if k not in kb.sources)
-
-    for d in kb.decisions.values():
-        for o in d.options:
-            need(f"option {o.id}", list(o.sources))
-            for c in (*o.requires, *o.criteria):
-                need(f"option {o.id} criterion {c.id}", list(c.sources))
-            for a in o.adjustments:
-                need(f"option {o.id} adjustment {a.id}", list(a.sources))
-            if not o.evidence:
-                problems.append(f"option {o.id}: cites no trial")
-            problems.extend(f"option {o.id}: trial {e.trial!r} not in kb.trials"
-                            for e in o.evidence if e.trial not in kb.trials)
-    for g in kb.safety.gates:
-        need(f"gate {g.id}", list(g.sources))
-        if g.effect == "exclude" and g.kind in ("condition", "exposure") and not any(
-                kb.sources[k].verified for k in g.sources if k in kb.sources):
-            problems.append(f"gate {g.id}: a hard stop without a verified source")
-    for n in kb.notes.conflicts:
-        need(f"conflict {n.id}", list(n.sources))
+    problems = [p for d in kb.decisions.values() for o in d.options for p in _option_citation_problems(kb, o)]
+    problems += [p for g in kb.safety.gates for p in _gate_citation_problems(kb, g)]
+    problems += [p for n in kb.notes.conflicts for p in _uncited(kb, f"conflict {n.id}", list(n.sources))]
     assert problems == []
 
 

@@ -111,41 +111,57 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+#: fields typed into a text box, and fields picked from a list, in the order a user meets them
+_TYPED = ("age_years", "er_percent", "pr_percent", "metastatic_diagnosis_months_ago", "lvef_percent", "qtcf_ms")
+_PICKED = ("sex", "menopausal_status", "ecog", "pregnant", "presentation", "visceral_crisis", "brain_metastases",
+           "extracranial_progression", "ild_history", "neuropathy_grade", "heart_failure", "decision_point")
+
+
 def fill_patient(pg: Any, p: dict[str, Any]) -> None:
     """Fill the blank form from a contract patient, as a user would: type, select, tick, add rows."""
     pg.goto("/patient")
     if p.get("id"):
         pg.get_by_label("Case identifier").fill(p["id"])
-    for name in ("age_years", "er_percent", "pr_percent", "metastatic_diagnosis_months_ago", "lvef_percent",
-                 "qtcf_ms"):
-        if p.get(name) is not None:
-            pg.locator(f"#{name}").fill(_fmt(p[name]))
-    for name in ("sex", "menopausal_status", "ecog", "pregnant", "presentation", "visceral_crisis",
-                 "brain_metastases", "extracranial_progression", "ild_history", "neuropathy_grade",
-                 "heart_failure", "decision_point"):
-        if name in p:
-            pg.locator(f"#{name}").select_option(_fmt(p[name]))
-    her2 = p.get("her2") or {}
-    pg.get_by_label("HER2 IHC").select_option(_fmt(her2.get("ihc")))
-    pg.get_by_label("HER2 ISH").select_option(_fmt(her2.get("ish")))
+    _fill_fields(pg, p)
+    _fill_her2(pg, p.get("her2") or {})
     for site in p.get("metastatic_sites", []):
         pg.locator(f"#site-{site}").check()
     if (p.get("preferences") or {}).get("avoid_chemotherapy") is not None:
         pg.locator("#avoid_chemotherapy").select_option(_fmt(p["preferences"]["avoid_chemotherapy"]))
     for i, t in enumerate(p.get("treatments", [])):
-        pg.get_by_role("button", name="Add treatment").click()
-        row = pg.locator("#treatment-rows > li.row").nth(i)
-        row.get_by_label("Drugs").fill(", ".join(t["drugs"]))
-        row.get_by_label("Setting").select_option(t["setting"])
-        if t.get("line") is not None:
-            row.get_by_label("Line").fill(_fmt(t["line"]))
-        if t.get("phase"):
-            row.get_by_label("Phase").select_option(t["phase"])
-        row.get_by_label("Started").fill(_fmt(t["started_months_ago"]))
-        if t.get("ended_months_ago") is not None:
-            row.get_by_label("Ended").fill(_fmt(t["ended_months_ago"]))
-        if t.get("stop_reason"):
-            row.get_by_label("Stop reason").select_option(t["stop_reason"])
+        _add_treatment(pg, i, t)
+
+
+def _fill_fields(pg: Any, p: dict[str, Any]) -> None:
+    """Type the numbers given, then pick every listed field the patient states (null included)."""
+    for name in _TYPED:
+        if p.get(name) is not None:
+            pg.locator(f"#{name}").fill(_fmt(p[name]))
+    for name in _PICKED:
+        if name in p:
+            pg.locator(f"#{name}").select_option(_fmt(p[name]))
+
+
+def _fill_her2(pg: Any, her2: dict[str, Any]) -> None:
+    pg.get_by_label("HER2 IHC").select_option(_fmt(her2.get("ihc")))
+    pg.get_by_label("HER2 ISH").select_option(_fmt(her2.get("ish")))
+
+
+def _add_treatment(pg: Any, i: int, t: dict[str, Any]) -> None:
+    """Add treatment row ``i`` and fill it: drugs, setting, line, phase, started, ended, stop reason."""
+    pg.get_by_role("button", name="Add treatment").click()
+    row = pg.locator("#treatment-rows > li.row").nth(i)
+    row.get_by_label("Drugs").fill(", ".join(t["drugs"]))
+    row.get_by_label("Setting").select_option(t["setting"])
+    if t.get("line") is not None:
+        row.get_by_label("Line").fill(_fmt(t["line"]))
+    if t.get("phase"):
+        row.get_by_label("Phase").select_option(t["phase"])
+    row.get_by_label("Started").fill(_fmt(t["started_months_ago"]))
+    if t.get("ended_months_ago") is not None:
+        row.get_by_label("Ended").fill(_fmt(t["ended_months_ago"]))
+    if t.get("stop_reason"):
+        row.get_by_label("Stop reason").select_option(t["stop_reason"])
 
 
 def submit(pg: Any) -> None:

@@ -299,51 +299,79 @@ class Patient(_Strict):
 
     @model_validator(mode="after")
     def _no_contradictions(self) -> Patient:
-        her2 = self.her2
-        implied = her2_status(her2.ihc, her2.ish)
-        if her2.status is not None and implied != "unresolved" and implied != her2.status:
-            raise _at("her2.status", her2.status, f"contradicts IHC {her2.ihc} / ISH {her2.ish} "
-                      f"(ASCO/CAP reading: {implied})")
-        if self.sex is Sex.MALE:
-            if self.menopausal_status in (MenopausalStatus.PREMENOPAUSAL, MenopausalStatus.PERIMENOPAUSAL,
-                                          MenopausalStatus.POSTMENOPAUSAL):
-                raise _at("menopausal_status", self.menopausal_status.value,
-                          "menopausal status applies to women; use 'not_applicable' for men")
-            if self.pregnant:
-                raise _at("pregnant", True, "cannot be true for sex 'male'")
-        if self.pregnancy_trimester is not None and self.pregnant is not True:
-            raise _at("pregnancy_trimester", self.pregnancy_trimester, "given but pregnant is not true")
-        if self.pregnant and self.menopausal_status is MenopausalStatus.POSTMENOPAUSAL:
-            raise _at("pregnant", True, "contradicts menopausal_status 'postmenopausal'")
-        has_brain_site = Site.BRAIN in self.metastatic_sites
-        if self.brain_metastases is BrainMetastases.NONE and has_brain_site:
-            raise _at("brain_metastases", "none", "contradicts 'brain' in metastatic_sites")
-        if self.brain_metastases not in (None, BrainMetastases.NONE) and not has_brain_site:
-            raise _at("metastatic_sites", [s.value for s in self.metastatic_sites],
-                      f"brain_metastases is {self.brain_metastases.value!r} but 'brain' is not listed")
-        if (self.decision_point is RequestedDecisionPoint.CNS_EVENT and self.brain_metastases is BrainMetastases.NONE
-                and Site.LEPTOMENINGEAL not in self.metastatic_sites):
-            raise _at("decision_point", "cns_event", "a CNS event needs brain metastases or leptomeningeal disease")
-        problem = check_history(self.treatments)
-        if problem is not None:
-            raise _at(problem.field, problem.value, problem.rule)
-        dx = self.metastatic_diagnosis_months_ago
-        for i, t in enumerate(self.treatments):
-            if dx is None:
-                break
-            if t.setting is Setting.METASTATIC and t.started_months_ago > dx:
-                raise _at(f"treatments[{i}].started_months_ago", t.started_months_ago,
-                          f"a metastatic treatment cannot start before the metastatic diagnosis "
-                          f"(metastatic_diagnosis_months_ago = {dx:g})")
-            if t.setting is not Setting.METASTATIC and t.started_months_ago < dx:
-                raise _at(f"treatments[{i}].started_months_ago", t.started_months_ago,
-                          f"(neo)adjuvant treatment cannot start after the metastatic diagnosis "
-                          f"(metastatic_diagnosis_months_ago = {dx:g})")
-        if self.presentation is Presentation.DE_NOVO and any(
-            t.setting is not Setting.METASTATIC for t in self.treatments
-        ):
-            raise _at("presentation", "de_novo", "contradicts a (neo)adjuvant treatment in treatments")
+        # The order decides which contradiction is reported first: keep it.
+        _her2_agrees(self.her2)
+        _sex_agrees(self)
+        _pregnancy_agrees(self)
+        _brain_disease_agrees(self)
+        _history_agrees(self)
         return self
+
+
+def _her2_agrees(her2: Her2) -> None:
+    """A stated HER2 status agrees with the ASCO/CAP reading of its IHC / ISH (when that reading resolves)."""
+    implied = her2_status(her2.ihc, her2.ish)
+    if her2.status is not None and implied != "unresolved" and implied != her2.status:
+        raise _at("her2.status", her2.status, f"contradicts IHC {her2.ihc} / ISH {her2.ish} "
+                  f"(ASCO/CAP reading: {implied})")
+
+
+def _sex_agrees(p: Patient) -> None:
+    """A man has no menopausal status and is not pregnant."""
+    if p.sex is not Sex.MALE:
+        return
+    if p.menopausal_status in (MenopausalStatus.PREMENOPAUSAL, MenopausalStatus.PERIMENOPAUSAL,
+                               MenopausalStatus.POSTMENOPAUSAL):
+        raise _at("menopausal_status", p.menopausal_status.value,
+                  "menopausal status applies to women; use 'not_applicable' for men")
+    if p.pregnant:
+        raise _at("pregnant", True, "cannot be true for sex 'male'")
+
+
+def _pregnancy_agrees(p: Patient) -> None:
+    """A trimester only in pregnancy; no pregnancy after menopause."""
+    if p.pregnancy_trimester is not None and p.pregnant is not True:
+        raise _at("pregnancy_trimester", p.pregnancy_trimester, "given but pregnant is not true")
+    if p.pregnant and p.menopausal_status is MenopausalStatus.POSTMENOPAUSAL:
+        raise _at("pregnant", True, "contradicts menopausal_status 'postmenopausal'")
+
+
+def _brain_disease_agrees(p: Patient) -> None:
+    """brain_metastases and a 'brain' site say the same; a CNS event needs brain or leptomeningeal disease."""
+    has_brain_site = Site.BRAIN in p.metastatic_sites
+    if p.brain_metastases is BrainMetastases.NONE and has_brain_site:
+        raise _at("brain_metastases", "none", "contradicts 'brain' in metastatic_sites")
+    if p.brain_metastases not in (None, BrainMetastases.NONE) and not has_brain_site:
+        raise _at("metastatic_sites", [s.value for s in p.metastatic_sites],
+                  f"brain_metastases is {p.brain_metastases.value!r} but 'brain' is not listed")
+    if (p.decision_point is RequestedDecisionPoint.CNS_EVENT and p.brain_metastases is BrainMetastases.NONE
+            and Site.LEPTOMENINGEAL not in p.metastatic_sites):
+        raise _at("decision_point", "cns_event", "a CNS event needs brain metastases or leptomeningeal disease")
+
+
+def _history_agrees(p: Patient) -> None:
+    """The treatment history is coherent, dated on the right side of the metastatic diagnosis, and a de novo
+    presentation has no (neo)adjuvant treatment."""
+    problem = check_history(p.treatments)
+    if problem is not None:
+        raise _at(problem.field, problem.value, problem.rule)
+    if p.metastatic_diagnosis_months_ago is not None:
+        _treatments_dated_around_diagnosis(p.treatments, p.metastatic_diagnosis_months_ago)
+    if p.presentation is Presentation.DE_NOVO and any(t.setting is not Setting.METASTATIC for t in p.treatments):
+        raise _at("presentation", "de_novo", "contradicts a (neo)adjuvant treatment in treatments")
+
+
+def _treatments_dated_around_diagnosis(treatments: list[Treatment], dx: float) -> None:
+    """Metastatic treatments start at or after the metastatic diagnosis, (neo)adjuvant ones at or before it."""
+    for i, t in enumerate(treatments):
+        if t.setting is Setting.METASTATIC and t.started_months_ago > dx:
+            raise _at(f"treatments[{i}].started_months_ago", t.started_months_ago,
+                      f"a metastatic treatment cannot start before the metastatic diagnosis "
+                      f"(metastatic_diagnosis_months_ago = {dx:g})")
+        if t.setting is not Setting.METASTATIC and t.started_months_ago < dx:
+            raise _at(f"treatments[{i}].started_months_ago", t.started_months_ago,
+                      f"(neo)adjuvant treatment cannot start after the metastatic diagnosis "
+                      f"(metastatic_diagnosis_months_ago = {dx:g})")
 
 
 def normalise_names(names: object, info: ValidationInfo) -> object:

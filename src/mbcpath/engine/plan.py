@@ -16,7 +16,7 @@ kb/labels/README.md (the drug-label safety table and its effect semantics).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -312,20 +312,33 @@ def _newer_than_guidelines(kb: KnowledgeBase, trials: list[str], guidelines: tup
 
 # ----------------------------------------------------------------------------- drug stops
 def _drug_stops(kb: KnowledgeBase) -> dict[str, tuple[DrugStop, ...]]:
+    """Every drug's stops: the safety gates' (exposure, formulary, restricted availability) in gate order,
+    then its label rules'."""
     out: dict[str, list[DrugStop]] = {d: [] for d in DRUG_CLASSES}
     for g in kb.safety.gates:
-        if g.kind == "exposure":
-            _exposure_stops(g, out)
-        elif g.kind == "formulary":
-            for d in out:
-                out[d].append(DrugStop(g.id, "availability", compile_condition(f"'{d}' in unavailable_drugs"),
-                                       "exclude", "exclude", g.message.replace("{drugs}", d),
-                                       sources=tuple(g.sources)))
-        elif g.kind == "restricted":
-            for d in g.restricted_drugs:
-                out[d].append(DrugStop(g.id, "availability", compile_condition(f"not '{d}' in available_drugs"),
-                                       "exclude", "exclude", g.message.replace("{drugs}", d),
-                                       sources=tuple(g.sources)))
+        add = _GATE_STOPS.get(g.kind)
+        if add is not None:
+            add(g, out)
+    _label_stops(kb, out)
+    return {d: tuple(v) for d, v in out.items()}
+
+
+def _formulary_stops(g: Gate, out: dict[str, list[DrugStop]]) -> None:
+    """Any drug the patient's formulary lacks (``unavailable_drugs``) is excluded."""
+    for d in out:
+        out[d].append(DrugStop(g.id, "availability", compile_condition(f"'{d}' in unavailable_drugs"),
+                               "exclude", "exclude", g.message.replace("{drugs}", d), sources=tuple(g.sources)))
+
+
+def _restricted_stops(g: Gate, out: dict[str, list[DrugStop]]) -> None:
+    """A drug of restricted availability is excluded unless listed in ``available_drugs``."""
+    for d in g.restricted_drugs:
+        out[d].append(DrugStop(g.id, "availability", compile_condition(f"not '{d}' in available_drugs"),
+                               "exclude", "exclude", g.message.replace("{drugs}", d), sources=tuple(g.sources)))
+
+
+def _label_stops(kb: KnowledgeBase, out: dict[str, list[DrugStop]]) -> None:
+    """Each drug's label rules that stop or warn, dimension by dimension, in the label's order."""
     dims = {d.id: d for d in kb.label_dimensions.dimensions}
     for drug, label in kb.labels.items():
         for dim, rules in label.dimensions.items():
@@ -333,7 +346,6 @@ def _drug_stops(kb: KnowledgeBase) -> dict[str, tuple[DrugStop, ...]]:
                 stop = _label_stop(kb, drug, dim, i, r, dims[dim])
                 if stop is not None:
                     out[drug].append(stop)
-    return {d: tuple(v) for d, v in out.items()}
 
 
 def _exposure_stops(g: Gate, out: dict[str, list[DrugStop]]) -> None:
@@ -345,6 +357,12 @@ def _exposure_stops(g: Gate, out: dict[str, list[DrugStop]]) -> None:
             text += f" or '{cls.value}' in progressed_on_classes"
         out[d].append(DrugStop(g.id, "exposure", compile_condition(text), "exclude", "exclude",
                                g.message.replace("{drugs}", d), sources=tuple(g.sources)))
+
+
+#: the safety gates that stop a drug, by gate kind (other kinds are evaluated per option)
+_GATE_STOPS: dict[str, Callable[[Gate, dict[str, list[DrugStop]]], None]] = {
+    "exposure": _exposure_stops, "formulary": _formulary_stops, "restricted": _restricted_stops,
+}
 
 
 def _label_stop(kb: KnowledgeBase, drug: str, dim: str, i: int, r: LabelRule,

@@ -9,11 +9,11 @@ statements, excluding gates cite at least one verified source).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -25,6 +25,7 @@ from mbcpath.kb.models import (
     GuidelineSource,
     LabelDimensionsFile,
     NotesFile,
+    OptionRule,
     Regimen,
     Release,
     SafetyFile,
@@ -203,71 +204,124 @@ def _by_id(model: type[M], folder: Path) -> dict[str, M]:
 
 
 def _cross_check(kb: KnowledgeBase, release_checks: bool = True) -> None:
+    """Refuse a release whose references do not resolve: one :class:`KnowledgeBaseError` listing every
+    problem (release checks, the label table, then regimens, trials, guidelines, decisions, gates, notes)."""
     from mbcpath.kb.checks import release_problems
     from mbcpath.kb.labels import label_problems
 
     problems: list[str] = release_problems(kb) if release_checks else []
     problems += label_problems(kb.labels, kb.label_dimensions, kb.sources)
-
-    def need_sources(where: str, keys: Iterable[str]) -> None:
-        for k in keys:
-            if k not in kb.sources:
-                problems.append(f"{where}: source {k!r} is not in kb/sources")
-
-    for r in kb.regimens.values():
-        need_sources(f"regimens/{r.id}", r.safety.sources)
-        for trial_id in r.trials:
-            if trial_id not in kb.trials:
-                problems.append(f"regimens/{r.id}: unknown trial {trial_id!r}")
-    for t in kb.trials.values():
-        where = f"trials/{t.id}"
-        need_sources(where, t.sources)
-        if t.n:
-            need_sources(where, t.n.sources)
-        for a in t.arms:
-            if a.regimen and a.regimen not in kb.regimens:
-                problems.append(f"{where}: arm {a.id!r} names unknown regimen {a.regimen!r}")
-            if a.n:
-                need_sources(where, a.n.sources)
-        for e in t.endpoints:
-            need_sources(where, e.sources)
-        for x in t.toxicities:
-            need_sources(where, x.sources)
-        for c in t.eligibility:
-            need_sources(where, c.sources)
-        if t.esmo_mcbs:
-            need_sources(where, t.esmo_mcbs.sources)
-    for g in kb.guidelines.values():
-        need_sources(f"guidelines/{g.id}", g.sources)
-        for s in g.statements:
-            need_sources(f"guidelines/{g.id}#{s.id}", s.sources)
-    statements = kb.statements
-    for d in kb.decisions.values():
-        for o in d.options:
-            where = f"decisions/{d.id}#{o.id}"
-            if o.regimen not in kb.regimens:
-                problems.append(f"{where}: unknown regimen {o.regimen!r}")
-            for ev in o.evidence:
-                if ev.trial not in kb.trials:
-                    problems.append(f"{where}: unknown trial {ev.trial!r}")
-            for sid in o.guidelines:
-                if sid not in statements:
-                    problems.append(f"{where}: unknown guideline statement {sid!r}")
-            need_sources(where, o.sources)
-            for crit in (*o.requires, *o.criteria):
-                need_sources(where, crit.sources)
-            for adj in o.adjustments:
-                need_sources(where, adj.sources)
-    for gate in kb.safety.gates:
-        need_sources(f"safety#{gate.id}", gate.sources)
-        verified = any(kb.sources[k].verified for k in gate.sources if k in kb.sources)
-        if gate.effect == "exclude" and gate.kind in ("condition", "exposure") and not verified:
-            problems.append(f"safety#{gate.id}: a hard stop must cite at least one verified source")
-    for n in kb.notes.conflicts:
-        need_sources(f"notes#{n.id}", n.sources)
+    for part_problems in (_regimen_problems, _trial_problems, _guideline_problems, _decision_problems,
+                          _gate_problems, _note_problems):
+        problems += part_problems(kb)
     if problems:
         raise KnowledgeBaseError(f"{len(problems)} cross-reference problem(s): " + "; ".join(problems[:8]),
                                  path=str(kb.root), issues=problems)
+
+
+def _unknown_sources(kb: KnowledgeBase, where: str, keys: Iterable[str]) -> list[str]:
+    """One problem per source key that is not in ``kb/sources``."""
+    return [f"{where}: source {k!r} is not in kb/sources" for k in keys if k not in kb.sources]
+
+
+class _Cited(Protocol):
+    """A KB record that cites source keys."""
+
+    @property
+    def sources(self) -> Sequence[str]: ...
+
+
+def _unknown_sources_of(kb: KnowledgeBase, where: str, parts: Iterable[_Cited]) -> list[str]:
+    """:func:`_unknown_sources` for each part, in order."""
+    return [p for part in parts for p in _unknown_sources(kb, where, part.sources)]
+
+
+def _regimen_problems(kb: KnowledgeBase) -> list[str]:
+    """A regimen's safety sources resolve and its trials are in ``kb/trials``."""
+    problems: list[str] = []
+    for r in kb.regimens.values():
+        problems += _unknown_sources(kb, f"regimens/{r.id}", r.safety.sources)
+        problems += [f"regimens/{r.id}: unknown trial {trial_id!r}" for trial_id in r.trials
+                     if trial_id not in kb.trials]
+    return problems
+
+
+def _trial_problems(kb: KnowledgeBase) -> list[str]:
+    """A trial's sources resolve (its own, its n's, its arms', endpoints', toxicities', eligibility's and
+    ESMO-MCBS score's), and each arm names a known regimen."""
+    problems: list[str] = []
+    for t in kb.trials.values():
+        where = f"trials/{t.id}"
+        problems += _unknown_sources(kb, where, t.sources)
+        if t.n:
+            problems += _unknown_sources(kb, where, t.n.sources)
+        problems += _arm_problems(kb, t)
+        for parts in (t.endpoints, t.toxicities, t.eligibility):
+            problems += _unknown_sources_of(kb, where, parts)
+        if t.esmo_mcbs:
+            problems += _unknown_sources(kb, where, t.esmo_mcbs.sources)
+    return problems
+
+
+def _arm_problems(kb: KnowledgeBase, t: Trial) -> list[str]:
+    """Each arm of a trial names a known regimen (when it names one) and its n's sources resolve."""
+    problems: list[str] = []
+    for a in t.arms:
+        if a.regimen and a.regimen not in kb.regimens:
+            problems.append(f"trials/{t.id}: arm {a.id!r} names unknown regimen {a.regimen!r}")
+        if a.n:
+            problems += _unknown_sources(kb, f"trials/{t.id}", a.n.sources)
+    return problems
+
+
+def _guideline_problems(kb: KnowledgeBase) -> list[str]:
+    """A guideline's sources, and each of its statements' sources, resolve."""
+    problems: list[str] = []
+    for g in kb.guidelines.values():
+        problems += _unknown_sources(kb, f"guidelines/{g.id}", g.sources)
+        for s in g.statements:
+            problems += _unknown_sources(kb, f"guidelines/{g.id}#{s.id}", s.sources)
+    return problems
+
+
+def _decision_problems(kb: KnowledgeBase) -> list[str]:
+    """Each option of a decision file names a known regimen, trials and guideline statements, and its
+    sources (its own, its requirements', criteria's and adjustments') resolve."""
+    statements = kb.statements
+    problems: list[str] = []
+    for d in kb.decisions.values():
+        for o in d.options:
+            problems += _option_problems(kb, f"decisions/{d.id}#{o.id}", o, statements)
+    return problems
+
+
+def _option_problems(kb: KnowledgeBase, where: str, o: OptionRule,
+                     statements: dict[str, tuple[GuidelineSource, Statement]]) -> list[str]:
+    """One option rule: its regimen, evidence trials, guideline statements and sources."""
+    problems = [f"{where}: unknown regimen {o.regimen!r}"] if o.regimen not in kb.regimens else []
+    problems += [f"{where}: unknown trial {ev.trial!r}" for ev in o.evidence if ev.trial not in kb.trials]
+    problems += [f"{where}: unknown guideline statement {sid!r}" for sid in o.guidelines if sid not in statements]
+    problems += _unknown_sources(kb, where, o.sources)
+    for parts in (o.requires, o.criteria, o.adjustments):
+        problems += _unknown_sources_of(kb, where, parts)
+    return problems
+
+
+def _gate_problems(kb: KnowledgeBase) -> list[str]:
+    """A safety gate's sources resolve, and a hard stop (an excluding condition or exposure gate) cites at
+    least one verified source."""
+    problems: list[str] = []
+    for gate in kb.safety.gates:
+        problems += _unknown_sources(kb, f"safety#{gate.id}", gate.sources)
+        verified = any(kb.sources[k].verified for k in gate.sources if k in kb.sources)
+        if gate.effect == "exclude" and gate.kind in ("condition", "exposure") and not verified:
+            problems.append(f"safety#{gate.id}: a hard stop must cite at least one verified source")
+    return problems
+
+
+def _note_problems(kb: KnowledgeBase) -> list[str]:
+    """A conflict note's sources resolve."""
+    return [p for n in kb.notes.conflicts for p in _unknown_sources(kb, f"notes#{n.id}", n.sources)]
 
 
 def load_watch(root: Path) -> list[WatchItem]:

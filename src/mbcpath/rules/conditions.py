@@ -206,53 +206,79 @@ class _Parser:
 # ----------------------------------------------------------------------------- typing
 def _type_of(node: Node, text: str) -> str:
     """Return 'bool', 'number', 'enum:<fact>', 'set:<fact>', 'str', 'list' and check."""
-    op = node.op
-    if op == "lit":
-        v = node.args[0]
-        return "bool" if isinstance(v, bool) else "number" if isinstance(v, float) else "str"
-    if op == "list":
-        return "list"
-    if op == "fact":
-        name = node.args[0]
-        ft = FACT_TYPES.get(name)
-        if ft is None:
-            raise ConditionError(f"unknown fact {name!r} in {text!r}")
-        return {"bool": "bool", "number": "number"}.get(ft.kind, f"{ft.kind}:{name}")
-    if op in ("and", "or", "not"):
-        for a in node.args:
-            if _type_of(a, text) != "bool":
-                raise ConditionError(f"'{op}' needs true/false operands in {text!r}")
-        return "bool"
-    if op in ("isnull", "notnull"):
-        if node.args[0].op != "fact":
-            raise ConditionError(f"'is null' applies to a fact, in {text!r}")
-        _type_of(node.args[0], text)
-        return "bool"
+    return _TYPE_RULES.get(node.op, _type_of_comparison)(node, text)
+
+
+def _type_of_literal(node: Node, text: str) -> str:
+    v = node.args[0]
+    return "bool" if isinstance(v, bool) else "number" if isinstance(v, float) else "str"
+
+
+def _type_of_list(node: Node, text: str) -> str:
+    return "list"
+
+
+def _type_of_fact(node: Node, text: str) -> str:
+    """A fact's type from the catalogue ('enum:<fact>' / 'set:<fact>' keep the fact for its values)."""
+    name = node.args[0]
+    ft = FACT_TYPES.get(name)
+    if ft is None:
+        raise ConditionError(f"unknown fact {name!r} in {text!r}")
+    return {"bool": "bool", "number": "number"}.get(ft.kind, f"{ft.kind}:{name}")
+
+
+def _type_of_connective(node: Node, text: str) -> str:
+    """'and', 'or', 'not' take true/false operands."""
+    for a in node.args:
+        if _type_of(a, text) != "bool":
+            raise ConditionError(f"'{node.op}' needs true/false operands in {text!r}")
+    return "bool"
+
+
+def _type_of_null_test(node: Node, text: str) -> str:
+    """'is null' / 'is not null' apply to a fact."""
+    if node.args[0].op != "fact":
+        raise ConditionError(f"'is null' applies to a fact, in {text!r}")
+    _type_of(node.args[0], text)
+    return "bool"
+
+
+def _type_of_comparison(node: Node, text: str) -> str:
+    """A binary test: both sides are typed (left first), then checked by the operator's rule."""
     left, right = node.args
     lt, rt = _type_of(left, text), _type_of(right, text)
-    if op in ("<", "<=", ">", ">="):
-        if lt != "number" or rt != "number":
-            raise ConditionError(f"'{op}' compares numbers, in {text!r}")
-        return "bool"
-    if op in ("==", "!="):
-        if lt.startswith("enum:") and rt == "str":
-            _check_value(lt, right.args[0], text)
-        elif rt.startswith("enum:") and lt == "str":
-            _check_value(rt, left.args[0], text)
-        elif lt != rt:
-            raise ConditionError(f"'{op}' compares {lt} with {rt} in {text!r}")
-        return "bool"
-    if op == "in":
-        if rt.startswith("set:") and lt == "str":
-            _check_value(rt, left.args[0], text)
-        elif rt == "list" and (lt.startswith("enum:") or lt == "number"):
-            for v in right.args:
-                if lt.startswith("enum:"):
-                    _check_value(lt, v, text)
-        else:
-            raise ConditionError(f"'in' needs 'literal in set-fact' or 'fact in [list]', in {text!r}")
-        return "bool"
-    raise ConditionError(f"unknown operator {op!r} in {text!r}")
+    check = _COMPARISON_RULES.get(node.op)
+    if check is None:
+        raise ConditionError(f"unknown operator {node.op!r} in {text!r}")
+    check(node.op, left, right, lt, rt, text)
+    return "bool"
+
+
+def _check_ordering(op: str, left: Node, right: Node, lt: str, rt: str, text: str) -> None:
+    if lt != "number" or rt != "number":
+        raise ConditionError(f"'{op}' compares numbers, in {text!r}")
+
+
+def _check_equality(op: str, left: Node, right: Node, lt: str, rt: str, text: str) -> None:
+    """Same types, or an enum fact against one of its values."""
+    if lt.startswith("enum:") and rt == "str":
+        _check_value(lt, right.args[0], text)
+    elif rt.startswith("enum:") and lt == "str":
+        _check_value(rt, left.args[0], text)
+    elif lt != rt:
+        raise ConditionError(f"'{op}' compares {lt} with {rt} in {text!r}")
+
+
+def _check_membership(op: str, left: Node, right: Node, lt: str, rt: str, text: str) -> None:
+    """'literal in set-fact' (a value of the set) or 'fact in [list]' (values of an enum fact, or numbers)."""
+    if rt.startswith("set:") and lt == "str":
+        _check_value(rt, left.args[0], text)
+    elif rt == "list" and (lt.startswith("enum:") or lt == "number"):
+        for v in right.args:
+            if lt.startswith("enum:"):
+                _check_value(lt, v, text)
+    else:
+        raise ConditionError(f"'in' needs 'literal in set-fact' or 'fact in [list]', in {text!r}")
 
 
 def _check_value(typ: str, value: Any, text: str) -> None:
@@ -262,71 +288,97 @@ def _check_value(typ: str, value: Any, text: str) -> None:
         raise ConditionError(f"{value!r} is not a value of {name} ({', '.join(sorted(ft.values))}) in {text!r}")
 
 
+#: how each kind of node is typed; any other operator is a binary test (:func:`_type_of_comparison`)
+_TYPE_RULES: dict[str, Callable[[Node, str], str]] = {
+    "lit": _type_of_literal, "list": _type_of_list, "fact": _type_of_fact,
+    "and": _type_of_connective, "or": _type_of_connective, "not": _type_of_connective,
+    "isnull": _type_of_null_test, "notnull": _type_of_null_test,
+}
+
+#: the type rule of each binary operator
+_COMPARISON_RULES: dict[str, Callable[[str, Node, Node, str, str, str], None]] = {
+    "<": _check_ordering, "<=": _check_ordering, ">": _check_ordering, ">=": _check_ordering,
+    "==": _check_equality, "!=": _check_equality, "in": _check_membership,
+}
+
+
 # ----------------------------------------------------------------------------- evaluation
 def _compile(node: Node) -> Evaluator:
-    op = node.op
-    if op == "lit":
-        v = node.args[0]
-        return lambda f: v
-    if op == "list":
-        vals = frozenset(node.args)
-        return lambda f: vals
-    if op == "fact":
-        name = node.args[0]
-        return lambda f: f.get(name)
-    if op == "not":
-        a = _compile(node.args[0])
+    return _COMPILERS.get(node.op, _compile_comparison)(node)
 
-        def _not(f: Facts) -> Any:
-            v = a(f)
-            return None if v is None else not v
 
-        return _not
-    if op == "and":
-        parts = [_compile(a) for a in node.args]
+def _compile_literal(node: Node) -> Evaluator:
+    v = node.args[0]
+    return lambda f: v
 
-        def _and(f: Facts) -> Any:
-            unknown = False
-            for p in parts:
-                v = p(f)
-                if v is None:
-                    unknown = True
-                elif not v:
-                    return False
-            return None if unknown else True
 
-        return _and
-    if op == "or":
-        parts = [_compile(a) for a in node.args]
+def _compile_list(node: Node) -> Evaluator:
+    vals = frozenset(node.args)
+    return lambda f: vals
 
-        def _or(f: Facts) -> Any:
-            unknown = False
-            for p in parts:
-                v = p(f)
-                if v is None:
-                    unknown = True
-                elif v:
-                    return True
-            return None if unknown else False
 
-        return _or
-    if op in ("isnull", "notnull"):
-        a = _compile(node.args[0])
-        want = op == "isnull"
-        return lambda f: (a(f) is None) == want
+def _compile_fact(node: Node) -> Evaluator:
+    name = node.args[0]
+    return lambda f: f.get(name)
+
+
+def _compile_not(node: Node) -> Evaluator:
+    a = _compile(node.args[0])
+
+    def _not(f: Facts) -> Any:
+        v = a(f)
+        return None if v is None else not v
+
+    return _not
+
+
+def _compile_and(node: Node) -> Evaluator:
+    """Kleene 'and': false if any part is false, else unknown if any part is unknown, else true."""
+    parts = [_compile(a) for a in node.args]
+
+    def _and(f: Facts) -> Any:
+        unknown = False
+        for p in parts:
+            v = p(f)
+            if v is None:
+                unknown = True
+            elif not v:
+                return False
+        return None if unknown else True
+
+    return _and
+
+
+def _compile_or(node: Node) -> Evaluator:
+    """Kleene 'or': true if any part is true, else unknown if any part is unknown, else false."""
+    parts = [_compile(a) for a in node.args]
+
+    def _or(f: Facts) -> Any:
+        unknown = False
+        for p in parts:
+            v = p(f)
+            if v is None:
+                unknown = True
+            elif v:
+                return True
+        return None if unknown else False
+
+    return _or
+
+
+def _compile_null_test(node: Node) -> Evaluator:
+    a = _compile(node.args[0])
+    want = node.op == "isnull"
+    return lambda f: (a(f) is None) == want
+
+
+def _compile_comparison(node: Node) -> Evaluator:
+    """A binary test: unknown when either side is unknown."""
     fast = _compile_fact_test(node)
     if fast is not None:
         return fast
     left, right = (_compile(a) for a in node.args)
-    cmp: Callable[[Any, Any], bool] = {
-        "==": lambda x, y: x == y,
-        "!=": lambda x, y: x != y,
-        "<": lambda x, y: x < y,
-        "<=": lambda x, y: x <= y,
-        ">": lambda x, y: x > y,
-        ">=": lambda x, y: x >= y,
-        "in": lambda x, y: x in y,
-    }[op]
+    cmp = _COMPARE[node.op]
 
     def _cmp(f: Facts) -> Any:
         x, y = left(f), right(f)
@@ -340,6 +392,14 @@ def _compile(node: Node) -> Evaluator:
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "==": lambda x, y: x == y, "!=": lambda x, y: x != y, "<": lambda x, y: x < y, "<=": lambda x, y: x <= y,
     ">": lambda x, y: x > y, ">=": lambda x, y: x >= y,
+}
+#: the general path's operators: the comparisons and membership
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {**_OPS, "in": lambda x, y: x in y}
+
+#: how each kind of node is compiled; any other operator is a binary test (:func:`_compile_comparison`)
+_COMPILERS: dict[str, Callable[[Node], Evaluator]] = {
+    "lit": _compile_literal, "list": _compile_list, "fact": _compile_fact, "not": _compile_not,
+    "and": _compile_and, "or": _compile_or, "isnull": _compile_null_test, "notnull": _compile_null_test,
 }
 
 
