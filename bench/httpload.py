@@ -47,6 +47,7 @@ class Request:
     path: str
     body: bytes | None = None
     ctype: str = "application/json"
+    fresh: bool = False  # build the head again on every send (a signed request must not be replayed)
 
     def head(self, port: int) -> bytes:
         extra = f"Content-Type: {self.ctype}\r\nContent-Length: {len(self.body)}\r\n" if self.body is not None else ""
@@ -149,7 +150,7 @@ async def run_phase(name: str, port: int, requests: list[Request], total: int, c
     counter = iter(range(total))
     start = time.perf_counter()
     deadline = start + time_limit
-    heads = [r.head(port) for r in requests]
+    heads = [None if r.fresh else r.head(port) for r in requests]  # a fresh head per send (signed requests)
 
     async def worker() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -160,7 +161,7 @@ async def run_phase(name: str, port: int, requests: list[Request], total: int, c
                 k = i % len(requests)
                 t0 = time.perf_counter()
                 try:
-                    status = await _exchange(reader, writer, heads[k], requests[k].body)
+                    status = await _exchange(reader, writer, heads[k] or requests[k].head(port), requests[k].body)
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     phase.errors += 1
                     writer.close()

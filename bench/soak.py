@@ -2,9 +2,10 @@
 warm-up under 10%.
 
 Traffic, in rotation: POST /api/v1/recommendations (every answered vignette), POST /api/v1/projections (run in
-the server's worker process), CDS Hooks (GET /cds-services discovery, when the server has it; otherwise that
-kind is skipped and the run says so), and pages (home, patient form, trial explorer, a trial page, the
-walkthrough, and the form's pasted-JSON result page). Every request must answer 200.
+the server's worker process), CDS Hooks (discovery and patient-view calls with a generated mCODE prefetch, each
+signed with its own JWT from the CDS Hooks spec's published test key, which the server is told to trust), and
+pages (home, patient form, trial explorer, a trial page, the walkthrough, and the form's pasted-JSON result page).
+Every request must answer 200.
 
 Memory: resident set size of the server and its worker processes (``/proc``), sampled after every slice. The
 first slice (a fifth of the run, at least 30 s) is warm-up: caches fill, fits are memoised; growth is measured
@@ -20,11 +21,15 @@ import argparse
 import asyncio
 import json
 import sys
+import tempfile
 import time
 import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from bench_cds_hooks import ISS, SPEC, tokens
+from bench_cds_hooks import bodies as hook_bodies
 from httpload import Phase, Request, free_port, patient_bodies, run_phase, start_server, stop_server, wait_ready
 
 MAX_GROWTH = 0.10
@@ -56,6 +61,26 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
+@dataclass
+class SignedRequest(Request):
+    """A CDS Hooks request carrying a fresh JWT on every send (the service refuses a replayed ``jti``)."""
+
+    fresh: bool = True
+
+    def head(self, port: int) -> bytes:
+        token = tokens(1, f"http://127.0.0.1:{port}{self.path}")[0]
+        plain = super().head(port)
+        return plain.replace(b"\r\n\r\n", f"\r\nAuthorization: Bearer {token}\r\n\r\n".encode(), 1)
+
+
+def cds_env(tmp: Path, port: int) -> dict[str, str]:
+    """Server settings that trust the spec's test issuer (tests only) and name the service's own URL."""
+    issuers = tmp / "issuers.json"
+    issuers.write_text(json.dumps({ISS: {"jwks": json.loads((SPEC / "jwks-public.json").read_text())}}))
+    return {"MBCPATH_CDS_TRUSTED_ISSUERS": str(issuers),
+            "MBCPATH_CDS_BASE_URL": f"http://127.0.0.1:{port}/cds-services"}
+
+
 def traffic(port: int) -> tuple[list[Request], list[str]]:
     """The mixed request rotation, and notes on kinds skipped."""
     bodies = patient_bodies()
@@ -64,12 +89,15 @@ def traffic(port: int) -> tuple[list[Request], list[str]]:
     # two projection patients in ~34 requests: with more, the closed loop piles every client up behind the one
     # projection worker process (a bottleneck the time budget turns into 504s, not a leak or a fault)
     reqs += [Request("POST", "/api/v1/projections", b) for b in bodies[:2]]
-    cds = httpx.get(f"http://127.0.0.1:{port}/cds-services", timeout=10)
-    if cds.status_code == 200:
-        reqs += [Request("GET", "/cds-services")] * 4
-        notes.append("CDS Hooks: discovery (GET /cds-services) included; hook calls are not generated here")
-    else:
-        notes.append(f"CDS Hooks SKIPPED: GET /cds-services answered {cds.status_code} (not in this build yet)")
+    discovery = SignedRequest("GET", "/cds-services")
+    token = tokens(1, f"http://127.0.0.1:{port}/cds-services")[0]
+    cds = httpx.get(f"http://127.0.0.1:{port}/cds-services", timeout=10, headers={"Authorization": f"Bearer {token}"})
+    if cds.status_code != 200:
+        raise SystemExit(f"CDS Hooks discovery answered {cds.status_code} with a trusted token: {cds.text[:300]}")
+    hooks = hook_bodies()
+    reqs += [discovery] * 2
+    reqs += [SignedRequest("POST", "/cds-services/mbcpath-patient-view", b) for b in hooks[:4]]
+    notes.append("CDS Hooks: discovery and patient-view (prefetch) calls, each with its own signed JWT")
     form = "patient_json=" + urllib.parse.quote(bodies[0].decode())
     reqs += [Request("GET", p) for p in ("/", "/patient", "/trials", "/trials/CLEOPATRA", "/walkthrough")]
     reqs.append(Request("POST", "/patient/json", form.encode(), ctype="application/x-www-form-urlencoded"))
@@ -85,7 +113,8 @@ def main() -> int:
     clients = max(1, min(args.clients, 200))
     warmup = max(30.0, duration / 5)
     port = free_port()
-    proc = start_server(port)
+    tmp = tempfile.TemporaryDirectory()
+    proc = start_server(port, extra_env=cds_env(Path(tmp.name), port))
     try:
         wait_ready(port, proc)
         reqs, notes = traffic(port)
@@ -96,6 +125,7 @@ def main() -> int:
         slices = run_slices(port, proc.pid, reqs, clients, duration, warmup)
     finally:
         stop_server(proc)
+        tmp.cleanup()
     return report(slices, warmup)
 
 
