@@ -29,6 +29,8 @@ from mbcpath.domain.recommendation import Option, Recommendation
 from mbcpath.kb.labels import effective_condition
 from mbcpath.rules.conditions import Condition, compile_condition
 
+from ._invariants import drugs_of
+
 EXCLUDE, WARN, NOTHING = "exclude", "warn", "nothing"
 _ORDER = (NOTHING, WARN, EXCLUDE)
 #: Effect -> (action on a new start, action on a continuing drug): kb/labels/README.md, "Effects".
@@ -152,16 +154,6 @@ def expectation(kb: Any, facts: Mapping[str, Any], drug: str, dimensions: Iterab
 
 
 # ----------------------------------------------------------------------------- reading an answer
-def drugs_of(o: Option) -> set[str]:
-    """Every INN an option contains (fixed drugs and class choices)."""
-    out: set[str] = set()
-    for c in o.components:
-        if c.drug:
-            out.add(c.drug)
-        out.update(c.choices or ())
-    return out
-
-
 def offered_drugs(rec: Recommendation) -> set[str]:
     out: set[str] = set()
     for o in rec.options:
