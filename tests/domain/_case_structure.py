@@ -64,7 +64,7 @@ def area_counts(paths: list[Path]) -> Counter[str]:
     return Counter(load(path)["area"] for path in paths)
 
 
-def assert_shape(path: Path, *, prefix: str | None = None, empty_disagreements: bool = False) -> dict[str, Any]:
+def assert_shape(path: Path, *, prefix: str | None = None, check_disagreements: bool = False) -> dict[str, Any]:
     """The case at ``path`` has the batch format; returns it."""
     case = load(path)
     assert set(case) == FIELDS
@@ -72,8 +72,9 @@ def assert_shape(path: Path, *, prefix: str | None = None, empty_disagreements: 
     if prefix is not None:
         assert case["id"].startswith(prefix)
     assert case["why"] and case["sources"], "every case names its source"
-    if empty_disagreements:
-        assert case["disagreements"] == []
+    if check_disagreements:  # each entry a runner records: what the engine answered, the basis, the resolution
+        for d in case["disagreements"]:
+            assert {"engine_answer", "basis", "resolution", "date"} <= set(d), d
     expect = case["expect"]
     assert expect and set(expect) <= KEYS
     if "warn_or_exclude" in expect:

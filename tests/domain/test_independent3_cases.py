@@ -31,7 +31,7 @@ def test_batch_is_present_and_keeps_its_spread() -> None:
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_case_shape(path: Path) -> None:
-    assert_shape(path, prefix="b3-", empty_disagreements=True)
+    assert_shape(path, prefix="b3-", check_disagreements=True)
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)

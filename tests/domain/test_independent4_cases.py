@@ -49,7 +49,7 @@ def test_twins_come_in_groups() -> None:
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_case_shape(path: Path) -> None:
-    case = assert_shape(path, prefix="b4-", empty_disagreements=True)
+    case = assert_shape(path, prefix="b4-", check_disagreements=True)
     assert (case["area"] == "invalid_input") == ("reject" in case["expect"])
 
 

@@ -337,12 +337,25 @@ def test_progression_on_letrozole_removes_every_ai_but_allows_fulvestrant(kb):
     assert offering(rec, "fulvestrant")
 
 
-def test_relapse_on_adjuvant_letrozole_excludes_ai_regimens_in_first_line(kb):
-    """Relapse 2 months after adjuvant letrozole: AI-based first-line regimens are excluded by the exposure rule."""
+def test_relapse_on_adjuvant_letrozole_leaves_exemestane_as_the_only_ai_choice(kb):
+    """Relapse 2 months after adjuvant letrozole: letrozole and the cross-resistant anastrozole (both non-steroidal)
+    leave every AI choice, exemestane (steroidal, active after either fails) stays, and the option says why."""
     rec = run(kb, after_adjuvant(["letrozole"], 2))
     assert rec.decision_point.value == "first_line"
-    assert [o.name for o in rec.options if o.items() & AIS] == []
-    assert "exposure-progressed" in excluded(rec, "hp-ai").gates
+    with_ai = [o for o in rec.options if o.items() & AIS]
+    assert with_ai, "an AI-based first-line option remains with exemestane"
+    for o in with_ai:
+        assert not o.items() & {"letrozole", "anastrozole"}, o.name
+        assert "exemestane" in o.items(), o.name
+        assert any("cross-resistant" in w and "anastrozole" in w for w in o.warnings), o.warnings
+
+
+def test_relapse_on_adjuvant_exemestane_keeps_the_non_steroidal_ais(kb):
+    """Relapse on adjuvant exemestane: only exemestane leaves the choices; letrozole and anastrozole stay."""
+    rec = run(kb, after_adjuvant(["exemestane"], 2))
+    with_ai = [o for o in rec.options if o.items() & AIS]
+    assert with_ai and all("exemestane" not in o.items() for o in with_ai)
+    assert all({"letrozole", "anastrozole"} <= o.items() for o in with_ai)
 
 
 def test_progression_on_paclitaxel_leaves_docetaxel_as_the_only_taxane_choice(kb):

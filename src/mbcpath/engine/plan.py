@@ -353,10 +353,16 @@ def _exposure_stops(g: Gate, out: dict[str, list[DrugStop]]) -> None:
         if d in g.exempt_drugs or cls is DrugClass.LOCAL_THERAPY:
             continue
         text = f"'{d}' in progressed_on"
+        named = d
         if cls in g.class_level:
             text += f" or '{cls.value}' in progressed_on_classes"
+            named = f"{d} or another {cls.value.replace('_', ' ')} (class-level)"
+        partners = sorted({x for group in g.cross_resistant if d in group for x in group} - {d})
+        if partners:
+            text += "".join(f" or '{x}' in progressed_on" for x in partners)
+            named = f"{d} or a cross-resistant drug ({', '.join(partners)})"
         out[d].append(DrugStop(g.id, "exposure", compile_condition(text), "exclude", "exclude",
-                               g.message.replace("{drugs}", d), sources=tuple(g.sources)))
+                               g.message.replace("{drugs}", named), sources=tuple(g.sources)))
 
 
 #: the safety gates that stop a drug, by gate kind (other kinds are evaluated per option)

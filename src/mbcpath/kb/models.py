@@ -598,6 +598,8 @@ class Gate(_KB):
     component: ComponentSpec | None = None
     exempt_drugs: list[str] = Field(default_factory=list)
     class_level: list[DrugClass] = Field(default_factory=list, description="exposure by class for these")
+    cross_resistant: list[list[str]] = Field(
+        default_factory=list, description="exposure: groups of drugs where progression on one excludes the others")
     restricted_drugs: list[str] = Field(default_factory=list)
     needs_classes: list[DrugClass] = Field(default_factory=list,
                                            description="composition: applies_to classes need one of these")
@@ -613,6 +615,9 @@ class Gate(_KB):
             raise ValueError("effect 'add_component' needs 'component'")
         if self.kind == "composition" and not (self.applies_to.classes and self.needs_classes):
             raise ValueError("a composition gate needs applies_to.classes and needs_classes")
+        unknown = sorted({d for group in self.cross_resistant for d in group} - set(DRUG_CLASSES))
+        if unknown:
+            raise ValueError(f"cross_resistant names drugs outside the vocabulary: {unknown}")
         return self
 
 
