@@ -365,9 +365,19 @@ def _exposure_stops(g: Gate, out: dict[str, list[DrugStop]]) -> None:
                                g.message.replace("{drugs}", named), sources=tuple(g.sources)))
 
 
+def _intolerance_stops(g: Gate, out: dict[str, list[DrugStop]]) -> None:
+    """A drug stopped for toxicity before (any setting) is offered again only with a warning naming that stop."""
+    for d in out:
+        if d in g.exempt_drugs:
+            continue
+        out[d].append(DrugStop(g.id, "safety", compile_condition(f"'{d}' in stopped_for_toxicity"), "warn", None,
+                               g.message.replace("{drugs}", d), sources=tuple(g.sources), title=g.title))
+
+
 #: the safety gates that stop a drug, by gate kind (other kinds are evaluated per option)
 _GATE_STOPS: dict[str, Callable[[Gate, dict[str, list[DrugStop]]], None]] = {
-    "exposure": _exposure_stops, "formulary": _formulary_stops, "restricted": _restricted_stops,
+    "exposure": _exposure_stops, "intolerance": _intolerance_stops, "formulary": _formulary_stops,
+    "restricted": _restricted_stops,
 }
 
 

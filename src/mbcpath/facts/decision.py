@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mbcpath.domain.drugs import DRUG_CLASSES, DrugClass
 from mbcpath.domain.patient import Patient, Phase, RequestedDecisionPoint, StopReason
 from mbcpath.facts.history import Lines
 
@@ -49,6 +50,11 @@ def derive_decision(v: dict[str, Any], lines: Lines) -> Decision:
             return Decision("second_line", "relapse within the early-relapse window after (neo)adjuvant HER2-directed "
                                            "therapy counts as one prior line (DESTINY-Breast03; ASCO rec. 5.0)")
         return Decision("first_line", "no systemic treatment for metastatic disease recorded")
+    if not v["early_relapse"] and _endocrine_only(lines):
+        state = "progression on" if lines.latest_progressed else "ongoing"
+        return Decision("first_line", f"endocrine therapy only for metastatic disease so far ({state} line {k}): the "
+                        "first HER2-directed therapy is the first-line decision (CLEOPATRA and DESTINY-Breast09 "
+                        "allowed prior endocrine therapy for metastatic disease); failed endocrine drugs stay failed")
     if lines.latest_progressed:
         return Decision(_line_name(k + 1 + offset), f"progression on metastatic line {k}")
     if v["cns_disease_active"] and v["extracranial_progression"] is not True:
@@ -65,6 +71,18 @@ def derive_decision(v: dict[str, Any], lines: Lines) -> Decision:
         return Decision("maintenance", _maintenance_basis(v))
     return Decision(_line_name(k + offset), f"line {k} is ongoing without progression: the options of that line "
                                              "are shown; continuing the current regimen is appropriate while it works")
+
+
+#: classes that do not make a metastatic line a HER2-directed (or chemotherapy) line
+_NON_HER2_CLASSES = frozenset({DrugClass.AROMATASE_INHIBITOR, DrugClass.SERD, DrugClass.SERM, DrugClass.OFS,
+                               DrugClass.CDK46_INHIBITOR, DrugClass.MTOR_INHIBITOR})
+
+
+def _endocrine_only(lines: Lines) -> bool:
+    """Every metastatic treatment so far was endocrine therapy (with OFS, a CDK4/6 or mTOR inhibitor): no HER2-directed
+    drug and no chemotherapy yet."""
+    drugs = [d for ts in lines.by_line.values() for t in ts for d in t.drugs]
+    return bool(drugs) and all(DRUG_CLASSES[d] in _NON_HER2_CLASSES for d in drugs)
 
 
 def _maintenance_basis(v: dict[str, Any]) -> str:

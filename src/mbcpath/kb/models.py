@@ -587,7 +587,7 @@ class Gate(_KB):
 
     id: str = Field(..., pattern=r"^[a-z0-9][a-z0-9\-]*$")
     title: str
-    kind: Literal["condition", "exposure", "formulary", "restricted", "composition"] = "condition"
+    kind: Literal["condition", "exposure", "intolerance", "formulary", "restricted", "composition"] = "condition"
     when: ConditionText | None = None
     applies_to: Selector = Field(default_factory=lambda: Selector())
     effect: Literal["exclude", "warn", "demote", "avoid", "add_component"] = Field(

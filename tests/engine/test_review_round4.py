@@ -1,0 +1,124 @@
+"""Classes of error found by the fourth independent case batch and an independent review of 61 answers
+(2026-12-02), each tested as a pair of patients that differ in one thing, so the answer must move as the clinic
+requires and must not move otherwise.
+
+References
+----------
+Vogelbaum MA et al. J Clin Oncol 2022;40:492-516 (ASCO-SNO-ASTRO rec 2.1: symptomatic brain metastases get
+local therapy whatever the systemic therapy). Nerlynx and Margenza US indications (two or more prior anti-HER2
+regimens). Oncology 2005;69:471-7 (exemestane after letrozole/anastrozole failure). DESTINY-Breast09 (T-DXd +
+pertuzumab continued until progression). EORTC 75111 (de-escalated first line for older or frail patients).
+"""
+
+from __future__ import annotations
+
+from mbcpath.domain.validation import parse_patient
+from mbcpath.engine.core import recommend
+
+from ._patients import base, cns_event, second_line_after_thp, tdxd_first_line_ongoing, third_line
+
+_ESCALATED = {"taxane", "her2_adc"}
+
+
+def run(kb, raw):
+    return recommend(parse_patient(raw), kb)
+
+
+def ids(rec):
+    return [o.regimen_id for o in rec.options]
+
+
+def classes(o):
+    return {c.drug_class.value for c in o.components}
+
+
+def test_symptomatic_brain_metastases_put_local_therapy_first_active_ones_do_not(kb):
+    """First line with a brain metastasis: symptomatic -> local therapy rank 1; asymptomatic active -> a systemic
+    regimen may lead (DESTINY-Breast12, TUXEDO-1), local therapy still offered."""
+    sites = ["bone", "brain"]
+    symptomatic = run(kb, base(metastatic_sites=sites, brain_metastases="symptomatic"))
+    active = run(kb, base(metastatic_sites=sites, brain_metastases="active"))
+    assert ids(symptomatic)[0] == "local-therapy"
+    assert ids(active)[0] != "local-therapy" and "local-therapy" in ids(active)
+
+
+def test_symptomatic_brain_metastases_at_a_later_line_put_local_therapy_first(kb):
+    rec = run(kb, second_line_after_thp(metastatic_sites=["bone", "brain"], brain_metastases="symptomatic"))
+    assert rec.decision_point.value == "second_line"
+    assert ids(rec)[0] == "local-therapy"
+
+
+def test_a_drug_stopped_for_toxicity_comes_back_only_with_a_warning_and_progression_excludes_it(kb):
+    """Third line after T-DXd: stopped for toxicity -> T-DXd may return, warned; stopped for progression -> never."""
+    tox = third_line()
+    tox["treatments"][1].update(ended_months_ago=12, stop_reason="toxicity")
+    tox["treatments"].append({"drugs": ["trastuzumab emtansine"], "setting": "metastatic", "line": 3,
+                              "started_months_ago": 10, "ended_months_ago": 0, "stop_reason": "progression"})
+    rec = run(kb, tox)
+    again = next((o for o in rec.options if o.regimen_id == "tdxd"), None)
+    assert again is not None
+    assert any("stopped for toxicity" in w and "trastuzumab deruxtecan" in w for w in again.warnings)
+    assert "tdxd" not in ids(run(kb, third_line()))
+
+
+def test_leptomeningeal_disease_is_not_answered_with_continue_the_current_regimen(kb):
+    """A CNS event with leptomeningeal spread: no 'local therapy + continue' (the regimen did not control the CNS);
+    the same event with parenchymal disease only keeps it first."""
+    parenchymal = run(kb, cns_event())
+    lmd = run(kb, cns_event(metastatic_sites=["bone", "liver", "brain", "leptomeningeal"]))
+    assert parenchymal.decision_point.value == lmd.decision_point.value == "cns_event"
+    assert ids(parenchymal)[0] == "local-therapy-continue"
+    assert "local-therapy-continue" not in ids(lmd)
+    assert "leptomeningeal-local-therapy" in ids(lmd)
+
+
+def test_first_line_tdxd_pertuzumab_going_on_is_not_stepped_down_to_trastuzumab_and_ai(kb):
+    """HR-positive, T-DXd + pertuzumab ongoing without progression: continue it; trastuzumab + AI is not offered
+    (it returns once T-DXd is stopped for toxicity)."""
+    going = run(kb, tdxd_first_line_ongoing())
+    assert ids(going)[0] == "tdxd-pertuzumab"
+    assert "trastuzumab-ai" not in ids(going)
+    stopped = tdxd_first_line_ongoing()
+    stopped["treatments"][0].update(ended_months_ago=0.5, stop_reason="toxicity")
+    assert "trastuzumab-ai" in ids(run(kb, stopped))
+
+
+def test_neratinib_and_margetuximab_wait_for_two_prior_her2_regimens(kb):
+    later_only = {"neratinib-capecitabine", "margetuximab-chemotherapy"}
+    second = run(kb, second_line_after_thp())
+    third = run(kb, third_line())
+    assert second.decision_point.value == "second_line" and not later_only & set(ids(second))
+    assert third.decision_point.value == "third_line_or_later" and later_only <= set(ids(third))
+
+
+def test_an_endocrine_only_metastatic_line_leaves_the_first_her2_decision_first_line(kb):
+    """Progression on letrozole alone for metastatic disease: the first HER2-directed therapy is first line
+    (T-DXd + pertuzumab or THP, no letrozole); with trastuzumab in that line it is second line."""
+    line = {"drugs": ["letrozole"], "setting": "metastatic", "line": 1, "started_months_ago": 14,
+            "ended_months_ago": 0, "stop_reason": "progression"}
+    et_only = run(kb, base(metastatic_diagnosis_months_ago=14, treatments=[line]))
+    with_her2 = run(kb, base(metastatic_diagnosis_months_ago=14,
+                             treatments=[dict(line, drugs=["letrozole", "trastuzumab"])]))
+    assert et_only.decision_point.value == "first_line"
+    assert {"tdxd-pertuzumab", "thp"} <= set(ids(et_only))
+    assert all("letrozole" not in o.items() for o in et_only.options)
+    assert with_her2.decision_point.value == "second_line"
+
+
+def test_ecog_3_ranks_less_intensive_therapy_before_taxane_or_adc_regimens(kb):
+    frail = run(kb, base(ecog=3, er_percent=0, pr_percent=0))
+    fit = run(kb, base(ecog=1, er_percent=0, pr_percent=0))
+    assert not classes(frail.options[0]) & _ESCALATED
+    assert any(classes(o) & _ESCALATED for o in frail.options), "THP and T-DXd + P stay available"
+    assert classes(fit.options[0]) & _ESCALATED
+
+
+def test_ovarian_suppression_is_not_a_drug_the_disease_progressed_on(kb):
+    """Premenopausal, progression on HP + letrozole + goserelin: letrozole and anastrozole fail, goserelin stays
+    available with the endocrine options that need it."""
+    raw = second_line_after_thp(menopausal_status="premenopausal")
+    raw["treatments"][1]["drugs"] = ["trastuzumab", "pertuzumab", "letrozole", "goserelin"]
+    rec = run(kb, raw)
+    offered = set().union(*(o.items() for o in rec.options))
+    assert "letrozole" not in offered and "anastrozole" not in offered
+    assert "goserelin" in offered
