@@ -15,6 +15,10 @@ from mbcpath.facts.derive import derive_facts
 
 ANTI_HER2_AB_ADC = {"anti_her2_antibody", "her2_adc"}
 ENDOCRINE = {"aromatase_inhibitor", "serd", "serm"}
+#: progression on one excludes the class (SERDs, SERMs) or the group (the non-steroidal AIs: exemestane is active
+#: after letrozole or anastrozole fails, Oncology 2005;69:471-7)
+CLASS_LEVEL_ENDOCRINE = {"serd", "serm"}
+NON_STEROIDAL_AIS = {"letrozole", "anastrozole"}
 CHEMO = {"taxane", "chemotherapy", "her2_adc"}
 
 
@@ -225,13 +229,16 @@ def _progression(chart: _Chart, x: _Offer) -> list[str]:
     if x.option.rule_id in chart.exempt:
         return []
     bad = []
+    failed = set(chart.progressed)
+    if failed & NON_STEROIDAL_AIS:  # cross-resistant with each other; exemestane (steroidal) is not
+        failed |= NON_STEROIDAL_AIS
     for c in x.option.components:
         if c.drug_class.value in ("ofs", "local_therapy"):
             continue
-        again = ({c.drug} if c.drug else set(c.choices or ())) & chart.progressed - {"trastuzumab"}
+        again = ({c.drug} if c.drug else set(c.choices or ())) & failed - {"trastuzumab"}
         if again:
-            bad.append(f"{x.tag}: re-offers {sorted(again)} after progression on it")
-        if c.drug_class.value in chart.prog_endocrine_classes:
+            bad.append(f"{x.tag}: re-offers {sorted(again)} after progression on it (or a cross-resistant drug)")
+        if c.drug_class.value in chart.prog_endocrine_classes & CLASS_LEVEL_ENDOCRINE:
             bad.append(f"{x.tag}: re-offers the {c.drug_class.value} class after progression on it")
     return bad
 

@@ -74,13 +74,14 @@ def test_leptomeningeal_disease_is_not_answered_with_continue_the_current_regime
 
 def test_first_line_tdxd_pertuzumab_going_on_is_not_stepped_down_to_trastuzumab_and_ai(kb):
     """HR-positive, T-DXd + pertuzumab ongoing without progression: continue it; trastuzumab + AI is not offered
-    (it returns once T-DXd is stopped for toxicity)."""
+    (it returns once T-DXd has stopped without progression, for toxicity or by the patient's choice)."""
     going = run(kb, tdxd_first_line_ongoing())
     assert ids(going)[0] == "tdxd-pertuzumab"
     assert "trastuzumab-ai" not in ids(going)
-    stopped = tdxd_first_line_ongoing()
-    stopped["treatments"][0].update(ended_months_ago=0.5, stop_reason="toxicity")
-    assert "trastuzumab-ai" in ids(run(kb, stopped))
+    for reason in ("toxicity", "patient_choice"):
+        stopped = tdxd_first_line_ongoing()
+        stopped["treatments"][0].update(ended_months_ago=0.5, stop_reason=reason)
+        assert "trastuzumab-ai" in ids(run(kb, stopped)), reason
 
 
 def test_neratinib_and_margetuximab_wait_for_two_prior_her2_regimens(kb):
@@ -122,3 +123,21 @@ def test_ovarian_suppression_is_not_a_drug_the_disease_progressed_on(kb):
     offered = set().union(*(o.items() for o in rec.options))
     assert "letrozole" not in offered and "anastrozole" not in offered
     assert "goserelin" in offered
+
+
+def test_an_unrecorded_baseline_lvef_is_named_when_it_decides_the_withhold_rule(kb):
+    """LVEF 45% on HP + letrozole: without a pre-treatment value the label's 10-point rule cannot be applied, so
+    the baseline is named as missing; with the baseline recorded it is not."""
+    raw = cns_event(lvef_percent=45, brain_metastases="stable_treated", extracranial_progression=None)
+    unknown = run(kb, raw)
+    known = run(kb, dict(raw, lvef_baseline_percent=50))
+    assert any("baseline" in m.lower() for m in unknown.missing_data)
+    assert not any("baseline" in m.lower() for m in known.missing_data)
+
+
+def test_pregnancy_without_a_trimester_names_the_trimester_as_missing(kb):
+    young = {"age_years": 32, "menopausal_status": "premenopausal"}
+    unknown = run(kb, base(pregnant=True, **young))
+    known = run(kb, base(pregnant=True, pregnancy_trimester=2, **young))
+    assert any("trimester" in m.lower() for m in unknown.missing_data)
+    assert not any("trimester not recorded" in m.lower() for m in known.missing_data)
