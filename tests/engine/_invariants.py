@@ -31,8 +31,9 @@ def her2_positive(raw: dict[str, Any]) -> bool:
 def progressed_on(raw: dict[str, Any]) -> set[str]:
     """Drugs the disease progressed on: metastatic treatments stopped for progression, every drug of a
     numbered metastatic line given before that line's progression (progression ends the line, completed
-    induction included), and (neo)adjuvant drugs finished <= 6 months before the metastatic diagnosis
-    (domain.md 4.3)."""
+    induction included; a treatment stopped earlier for toxicity or by choice did not fail), the latest line when
+    it ended with no stop reason (the reading that never re-offers a drug that may have failed; an induction ends
+    by completing), and (neo)adjuvant drugs finished <= 6 months before the metastatic diagnosis (domain.md 4.3)."""
     out: set[str] = set()
     dx = raw.get("metastatic_diagnosis_months_ago")
     met = [t for t in raw.get("treatments", []) if t["setting"] == "metastatic"]
@@ -45,7 +46,13 @@ def progressed_on(raw: dict[str, Any]) -> set[str]:
     for members in lines.values():
         ends = [t["ended_months_ago"] for t in members if t.get("stop_reason") == "progression"]
         if ends:
-            out.update(d for t in members if t["started_months_ago"] >= max(ends) for d in t["drugs"])
+            out.update(d for t in members if t["started_months_ago"] >= max(ends)
+                       and t.get("stop_reason") not in ("toxicity", "patient_choice") for d in t["drugs"])
+    latest = lines[max(lines)] if lines else []
+    if latest and all(t.get("ended_months_ago") is not None for t in latest):
+        last = min(latest, key=lambda t: t["ended_months_ago"])
+        if last.get("stop_reason") is None and last.get("phase") != "induction":
+            out.update(d for t in latest for d in t["drugs"])
     for t in raw.get("treatments", []):
         if t["setting"] == "metastatic":
             if t.get("stop_reason") == "progression":

@@ -141,3 +141,35 @@ def test_pregnancy_without_a_trimester_names_the_trimester_as_missing(kb):
     known = run(kb, base(pregnant=True, pregnancy_trimester=2, **young))
     assert any("trimester" in m.lower() for m in unknown.missing_data)
     assert not any("trimester not recorded" in m.lower() for m in known.missing_data)
+
+
+def test_a_drug_stopped_for_toxicity_inside_a_line_that_later_progressed_did_not_fail(kb):
+    """Line 2: T-DM1 stopped for toxicity after a month, then T-DXd in the same line to progression: T-DXd
+    failed, T-DM1 did not (it may come back, warned); numbered as a separate line the answer is the same."""
+    raw = second_line_after_thp()
+    raw["treatments"][1].update(ended_months_ago=14)
+    raw["treatments"] += [
+        {"drugs": ["trastuzumab emtansine"], "setting": "metastatic", "line": 2, "started_months_ago": 14,
+         "ended_months_ago": 13, "stop_reason": "toxicity"},
+        {"drugs": ["trastuzumab deruxtecan"], "setting": "metastatic", "line": 2, "started_months_ago": 13,
+         "ended_months_ago": 0, "stop_reason": "progression"}]
+    rec = run(kb, raw)
+    assert rec.decision_point.value == "third_line_or_later"
+    assert "tdxd" not in ids(rec)
+    tdm1 = next(o for o in rec.options if o.regimen_id == "tdm1")
+    assert any("stopped for toxicity" in w for w in tdm1.warnings)
+
+
+def test_a_line_that_ended_with_no_stop_reason_is_not_continued(kb):
+    """T-DXd (line 2) ended a month ago, stop reason not recorded: not 'ongoing, continue it'; answered as after
+    progression (T-DXd not offered) with the stop reason named as missing. Recorded as toxicity, T-DXd may return."""
+    raw = second_line_after_thp()
+    raw["treatments"][1].update(ended_months_ago=10)
+    raw["treatments"].append({"drugs": ["trastuzumab deruxtecan"], "setting": "metastatic", "line": 2,
+                              "started_months_ago": 10, "ended_months_ago": 1, "stop_reason": None})
+    unknown = run(kb, raw)
+    assert unknown.decision_point.value == "third_line_or_later"
+    assert "tdxd" not in ids(unknown)
+    assert any("stop reason" in m.lower() for m in unknown.missing_data)
+    raw["treatments"][-1]["stop_reason"] = "toxicity"
+    assert not any("stop reason of the latest line" in m.lower() for m in run(kb, raw).missing_data)

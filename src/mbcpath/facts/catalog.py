@@ -106,6 +106,7 @@ FACT_TYPES: dict[str, FactType] = {
     "induction_ongoing": _b("first-line induction still ongoing"),
     "induction_cycles": _n("cycles of first-line induction given"),
     "current_line": _n("the metastatic line now running or just ended"),
+    "latest_stop_unknown": _b("the latest line ended with no stop reason recorded (read as progression)"),
     "metastatic_drugs_received": _s(_DRUGS, "drugs received for metastatic disease"),
     "progressed_on": _s(_DRUGS, "drugs the disease progressed on (metastatic, or relapse <= 6 months after)"),
     "progressed_on_classes": _s(_CLASSES, "classes of the drugs progressed on"),

@@ -57,6 +57,10 @@ def derive_decision(v: dict[str, Any], lines: Lines) -> Decision:
                         "allowed prior endocrine therapy for metastatic disease); failed endocrine drugs stay failed")
     if lines.latest_progressed:
         return Decision(_line_name(k + 1 + offset), f"progression on metastatic line {k}")
+    if v["latest_stop_unknown"]:
+        return Decision(_line_name(k + 1 + offset), f"line {k} has ended with no stop reason recorded: answered as "
+                        "after progression, so its drugs are not offered again; record the stop reason if it ended "
+                        "otherwise")
     if v["cns_disease_active"] and v["extracranial_progression"] is not True:
         if _off_treatment(lines):
             return Decision(_line_name(k + 1 + offset), f"active CNS disease after line {k}, which ended without "

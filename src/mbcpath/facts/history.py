@@ -154,7 +154,10 @@ def _line_failures(lines: Lines) -> set[str]:
     """Drugs of every metastatic line that ended in progression, given before the progression.
 
     Progression ends the line: its completed induction chemotherapy failed with it (the regimen
-    failed), so it is not re-offered either.
+    failed), so it is not re-offered either. A treatment of the line stopped earlier for toxicity or by
+    the patient's choice did not fail (it is a re-challenge question), nor did the drugs of a latest line
+    that ended with no stop reason recorded - those are read as failed separately
+    (:func:`latest_stop_unknown`), and the answer says so.
     """
     out: set[str] = set()
     for members in lines.by_line.values():
@@ -162,8 +165,28 @@ def _line_failures(lines: Lines) -> set[str]:
                 if t.stop_reason is StopReason.PROGRESSION and t.ended_months_ago is not None]
         if ends:
             at = max(ends)
-            out.update(d for t in members if t.started_months_ago >= at for d in t.drugs)
+            out.update(d for t in members if t.started_months_ago >= at and t.stop_reason not in _NOT_FAILED
+                       for d in t.drugs)
+    if latest_stop_unknown(lines):
+        out.update(d for t in lines.latest for d in t.drugs)
     return out
+
+
+_NOT_FAILED = (StopReason.TOXICITY, StopReason.PATIENT_CHOICE)
+
+
+def latest_stop_unknown(lines: Lines) -> bool:
+    """The latest line has ended (nothing of it ongoing) but its most recent treatment has no stop reason.
+
+    The contract reads ``ended_months_ago`` as "not ongoing"; whether it ended in progression is unknown.
+    The answer takes the reading that never re-offers a drug that may have failed (the next line, its drugs
+    not offered again) and names the missing stop reason.
+    """
+    latest = lines.latest
+    if not latest or any(t.ended_months_ago is None for t in latest):
+        return False
+    last = min(latest, key=lambda t: t.ended_months_ago or 0.0)
+    return last.stop_reason is None and last.phase is not Phase.INDUCTION  # an induction ends by completing
 
 
 def exposure_facts(p: Patient, lines: Lines) -> dict[str, Any]:
@@ -195,7 +218,7 @@ def _current_drugs(lines: Lines) -> list[str]:
     A treatment stopped for toxicity or by the patient's choice is no longer received: giving its drugs
     again is a new start (the labels' rules on starting a drug apply)."""
     latest = lines.latest
-    if not latest or lines.latest_progressed:
+    if not latest or lines.latest_progressed or latest_stop_unknown(lines):
         return []
     ongoing = [t for t in latest if t.ended_months_ago is None]
     last = min(latest, key=lambda t: t.started_months_ago)
@@ -230,4 +253,5 @@ def line_facts(lines: Lines, early_relapse: bool | None) -> dict[str, Any]:
         "induction_cycles": float(max(cycles)) if cycles else None,
         "first_line_tdxd": any("trastuzumab deruxtecan" in t.drugs for t in line1),
         "current_line": float(count) if count else None,
+        "latest_stop_unknown": latest_stop_unknown(lines),
     }

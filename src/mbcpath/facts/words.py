@@ -74,6 +74,7 @@ FACT_WORDS: dict[str, tuple[str, str]] = {
     "induction_cycles": ("induction cycles", ""),
     "first_line_tdxd": ("T-DXd in first line", ""),
     "current_line": ("current line", ""),
+    "latest_stop_unknown": ("latest line ended, stop reason not recorded", ""),
     "decision_point": ("decision point", ""),
     "unavailable_drugs": ("not on the formulary", ""),
     "available_drugs": ("restricted drugs available", ""),
