@@ -43,6 +43,20 @@ def progressed_on(raw: dict[str, Any]) -> set[str]:
         line = t.get("line") or current
         lines.setdefault(line, []).append(t)
         current = line + 1 if t.get("stop_reason") == "progression" else line
+    out |= _line_failures(lines)
+    for t in raw.get("treatments", []):
+        if t["setting"] == "metastatic":
+            if t.get("stop_reason") == "progression":
+                out.update(t["drugs"])
+        elif dx is not None:
+            ended = t.get("ended_months_ago") or 0.0
+            if ended - dx <= 6:
+                out.update(t["drugs"])
+    return out
+
+
+def _line_failures(lines: dict[int, list[dict[str, Any]]]) -> set[str]:
+    out: set[str] = set()
     for members in lines.values():
         ends = [t["ended_months_ago"] for t in members if t.get("stop_reason") == "progression"]
         if ends:
@@ -53,14 +67,6 @@ def progressed_on(raw: dict[str, Any]) -> set[str]:
         last = min(latest, key=lambda t: t["ended_months_ago"])
         if last.get("stop_reason") is None and last.get("phase") != "induction":
             out.update(d for t in latest for d in t["drugs"])
-    for t in raw.get("treatments", []):
-        if t["setting"] == "metastatic":
-            if t.get("stop_reason") == "progression":
-                out.update(t["drugs"])
-        elif dx is not None:
-            ended = t.get("ended_months_ago") or 0.0
-            if ended - dx <= 6:
-                out.update(t["drugs"])
     return out
 
 
