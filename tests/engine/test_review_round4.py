@@ -15,7 +15,15 @@ from __future__ import annotations
 from mbcpath.domain.validation import parse_patient
 from mbcpath.engine.core import recommend
 
-from ._patients import base, cns_event, second_line_after_thp, tdxd_first_line_ongoing, third_line
+from ._patients import (
+    after_adjuvant,
+    base,
+    cns_event,
+    maintenance_after_thp,
+    second_line_after_thp,
+    tdxd_first_line_ongoing,
+    third_line,
+)
 
 _ESCALATED = {"taxane", "her2_adc"}
 
@@ -173,3 +181,39 @@ def test_a_line_that_ended_with_no_stop_reason_is_not_continued(kb):
     assert any("stop reason" in m.lower() for m in unknown.missing_data)
     raw["treatments"][-1]["stop_reason"] = "toxicity"
     assert not any("stop reason of the latest line" in m.lower() for m in run(kb, raw).missing_data)
+
+
+def test_a_missing_fixed_dose_combination_product_does_not_remove_its_molecules(kb):
+    """'Phesgo' not on the formulary: IV trastuzumab and pertuzumab are still available (THP offered, with a note);
+    'pertuzumab' not on the formulary removes THP."""
+    raw = base(unavailable_drugs=["Phesgo"])
+    patient = parse_patient(raw)
+    assert patient.unavailable_drugs == []
+    assert any("Phesgo" in n and "not assumed unavailable" in n for n in patient.input_notes)
+    assert "thp" in ids(recommend(patient, kb))
+    assert "thp" not in ids(run(kb, base(unavailable_drugs=["pertuzumab"])))
+
+
+def test_active_ild_in_hr_positive_maintenance_leaves_endocrine_therapy_alone(kb):
+    """HP must stop for active ILD (Herceptin boxed warning): endocrine therapy alone is the bridge, as for a
+    low LVEF; with no ILD it is not offered (HER2 blockade continues)."""
+    ild = run(kb, maintenance_after_thp(ild_history="active"))
+    assert ild.decision_point.value == "maintenance"
+    assert "ai-alone" in ids(ild)
+    assert "ai-alone" not in ids(run(kb, maintenance_after_thp()))
+
+
+def test_relapse_within_a_year_of_adjuvant_tdxd_is_not_answered_with_tdxd(kb):
+    """8 months after adjuvant T-DXd: T-DXd is not offered again as 'the second-line reading'; 8 months after
+    adjuvant trastuzumab alone it is."""
+    assert "tdxd" not in ids(run(kb, after_adjuvant(["trastuzumab deruxtecan"], 8)))
+    assert "tdxd" in ids(run(kb, after_adjuvant(["paclitaxel", "trastuzumab"], 8)))
+
+
+def test_ecog_2_warns_on_taxane_and_adc_regimens(kb):
+    ecog2 = run(kb, base(ecog=2))
+    ecog1 = run(kb, base(ecog=1))
+    thp2 = next(o for o in ecog2.options if o.regimen_id == "thp")
+    thp1 = next(o for o in ecog1.options if o.regimen_id == "thp")
+    assert any("ECOG 2" in w for w in thp2.warnings)
+    assert not any("ECOG" in w for w in thp1.warnings)

@@ -292,6 +292,8 @@ class Patient(_Strict):
     @field_validator("unavailable_drugs", "available_drugs", mode="before")
     @classmethod
     def _known(cls, names: object, info: ValidationInfo) -> object:
+        if info.field_name == "unavailable_drugs":
+            names = _single_products(names, info)
         out = normalise_names(names, info)
         if isinstance(out, list) and all(isinstance(x, str) for x in out):
             return list(dict.fromkeys(out))
@@ -372,6 +374,24 @@ def _treatments_dated_around_diagnosis(treatments: list[Treatment], dx: float) -
             raise _at(f"treatments[{i}].started_months_ago", t.started_months_ago,
                       f"(neo)adjuvant treatment cannot start after the metastatic diagnosis "
                       f"(metastatic_diagnosis_months_ago = {dx:g})")
+
+
+def _single_products(names: object, info: ValidationInfo) -> object:
+    """A fixed-dose combination product (Phesgo) missing from a formulary says nothing of its molecules given
+    separately (IV trastuzumab and pertuzumab): it is dropped from ``unavailable_drugs`` with a note."""
+    if not isinstance(names, list):
+        return names
+    notes = info.context.setdefault("notes", []) if isinstance(info.context, dict) else None
+    kept: list[object] = []
+    for name in names:
+        inns = normalise_drug(name)[0] if isinstance(name, str) else ()
+        if len(inns) > 1:
+            if notes is not None:
+                notes.append(f"{name!r} (a fixed-dose combination of {' + '.join(inns)}) listed as unavailable: its "
+                             "molecules given separately are not assumed unavailable; list them by name if they are")
+            continue
+        kept.append(name)
+    return kept
 
 
 def normalise_names(names: object, info: ValidationInfo) -> object:
