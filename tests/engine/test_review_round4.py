@@ -217,3 +217,17 @@ def test_ecog_2_warns_on_taxane_and_adc_regimens(kb):
     thp1 = next(o for o in ecog1.options if o.regimen_id == "thp")
     assert any("ECOG 2" in w for w in thp2.warnings)
     assert not any("ECOG" in w for w in thp1.warnings)
+
+
+def test_a_stated_next_line_after_a_break_at_a_later_line_moves_to_the_next_line(kb):
+    """T-DXd (line 2) stopped by the patient's choice 10 months ago, nothing since: unstated, line 2's options
+    with a basis that says nothing runs; stated 'next line' (progression during the break), line 3."""
+    raw = second_line_after_thp()
+    raw["treatments"][1].update(ended_months_ago=16)
+    raw["treatments"].append({"drugs": ["trastuzumab deruxtecan"], "setting": "metastatic", "line": 2,
+                              "started_months_ago": 16, "ended_months_ago": 10, "stop_reason": "patient_choice"})
+    unstated = run(kb, raw)
+    stated = run(kb, dict(raw, decision_point="next_line"))
+    assert unstated.decision_point.value == "second_line"
+    assert "nothing is running" in unstated.decision_point_basis
+    assert stated.decision_point.value == "third_line_or_later"

@@ -72,7 +72,16 @@ def derive_decision(v: dict[str, Any], lines: Lines) -> Decision:
     if v["extracranial_progression"] is True:
         return Decision(_line_name(k + 1 + offset), f"extracranial progression while line {k} is ongoing")
     if k == 1:
-        return Decision("maintenance", _maintenance_basis(v))
+        return Decision("maintenance", _maintenance_basis(v, lines))
+    return _same_line(k, offset, lines)
+
+
+def _same_line(k: int, offset: int, lines: Lines) -> Decision:
+    """Line ``k`` has not progressed: its options are shown, and the basis says whether anything still runs."""
+    if _off_treatment(lines):
+        return Decision(_line_name(k + offset), f"line {k} ended without progression (toxicity, the patient's choice "
+                        "or a break) and nothing is running now: the options of that line are shown; if the disease "
+                        "has progressed since, ask for the next line")
     return Decision(_line_name(k + offset), f"line {k} is ongoing without progression: the options of that line "
                                              "are shown; continuing the current regimen is appropriate while it works")
 
@@ -89,7 +98,11 @@ def _endocrine_only(lines: Lines) -> bool:
     return bool(drugs) and all(DRUG_CLASSES[d] in _NON_HER2_CLASSES for d in drugs)
 
 
-def _maintenance_basis(v: dict[str, Any]) -> str:
+def _maintenance_basis(v: dict[str, Any], lines: Lines) -> str:
+    if _off_treatment(lines):
+        return ("first line ended without progression (toxicity, the patient's choice or a break) and nothing is "
+                "running now: the maintenance options are shown for re-introduction; if the disease has progressed "
+                "since, ask for the next line")
     if v["induction_ongoing"]:
         cycles = v["induction_cycles"]
         done = f" ({cycles:g} cycles so far)" if cycles else ""
@@ -131,11 +144,11 @@ def _off_treatment(lines: Lines) -> bool:
 
 
 def _stated_next_line(v: dict[str, Any], lines: Lines, derived: Decision) -> Decision:
-    if derived.point in ("second_line", "third_line_or_later"):
-        return Decision(derived.point, derived.basis, "next_line")
     k = lines.count
+    offset = 1 if v["early_relapse"] else 0
+    if derived.point == _line_name(k + 1 + offset) or (k == 0 and derived.point != "first_line"):
+        return Decision(derived.point, derived.basis, "next_line")
     if k and _off_treatment(lines):
-        offset = 1 if v["early_relapse"] else 0
         return Decision(_line_name(k + 1 + offset),
                         f"progression after line {k}, which had ended without progression (stated by the caller: "
                         "next line)", "next_line")
