@@ -164,6 +164,8 @@ def stated_decision_point(case: Case, rng: random.Random, kb: Any) -> Outcome:
     base = case if "decision_point" not in case.raw else follow(raw, kb, out)
     if base is None:
         return out
+    if "options of that line are shown" in base.rec.decision_point_basis:
+        return out  # the same line, not yet a next one: no stated point names it ('next line' would contradict it)
     stated = _STATED[base.decision_point]
     new = follow(changed(raw, decision_point=stated), kb, out)
     if new is None:

@@ -231,3 +231,13 @@ def test_a_stated_next_line_after_a_break_at_a_later_line_moves_to_the_next_line
     assert unstated.decision_point.value == "second_line"
     assert "nothing is running" in unstated.decision_point_basis
     assert stated.decision_point.value == "third_line_or_later"
+
+
+def test_hp_maintenance_offers_fulvestrant_as_the_endocrine_partner(kb):
+    """HR-positive maintenance after THP: HP + fulvestrant is offered beside HP + AI (PATINA allowed both); for a man
+    it needs no GnRH agonist, while HP + AI carries one; after a non-steroidal AI failed it stays."""
+    man = run(kb, maintenance_after_thp(sex="male", menopausal_status="not_applicable"))
+    fulv = next(o for o in man.options if o.regimen_id == "hp-fulvestrant")
+    ai = next(o for o in man.options if o.regimen_id == "hp-ai")
+    assert "ofs" not in classes(fulv) and "ofs" in classes(ai)
+    assert "hp-fulvestrant" not in ids(run(kb, maintenance_after_thp(er_percent=0, pr_percent=0)))
