@@ -151,6 +151,7 @@ def audit(items: Iterable[Accepted | Rejected], kb: Any = None, *, as_of_record_
         day = rec.decision_date if as_of_record_date else None
         answer = recommend(rec.patient, kb, as_of=day)
         verdict, regimen = judge(rec, answer)
-        report.judged.append(Judgement(item.line, rec.patient.id, answer.decision_point.value,
+        point = answer.decision_point.value if answer.decision_point is not None else "unknown"
+        report.judged.append(Judgement(item.line, rec.patient.id, point,
                                        rec.decision_date.year, verdict, regimen, rec.override_reason, day))
     return report
