@@ -36,7 +36,11 @@ def spark_session(master: str | None = None) -> Any:
                .config("spark.sql.shuffle.partitions", "4").config("spark.ui.enabled", "false")
                .config("spark.sql.session.timeZone", "UTC").config("spark.driver.memory", "3g")
                # the plan of the candidate table is large: keep its description short in the status store
-               .config("spark.sql.maxPlanStringLength", "4096").config("spark.sql.ui.retainedExecutions", "2"))
+               .config("spark.sql.maxPlanStringLength", "4096").config("spark.sql.ui.retainedExecutions", "2")
+               # constraint propagation (InferFiltersFromConstraints) explodes on the many derived columns of
+               # the plan's SQL and infers nothing useful there
+               .config("spark.sql.constraintPropagation.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false"))
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
@@ -86,7 +90,7 @@ class SparkEngine:
         c = parts[0]
         for p in parts[1:]:
             c = c.unionByName(p)
-        c.localCheckpoint(eager=True).createOrReplaceTempView("c")
+        c.coalesce(max(1, spark.sparkContext.defaultParallelism)).localCheckpoint(eager=True).createOrReplaceTempView("c")
         rows = spark.sql(self.sql.answer_sql).collect()
         return [(r["pid"], r["patient_id"], r["decision_point"], r["out_of_scope"], list(r["options"]),
                  list(r["excluded"]), list(r["stops"]), list(r["warnings"])) for r in rows]
