@@ -90,7 +90,8 @@ class SparkEngine:
         c = parts[0]
         for p in parts[1:]:
             c = c.unionByName(p)
-        c.coalesce(max(1, spark.sparkContext.defaultParallelism)).localCheckpoint(eager=True).createOrReplaceTempView("c")
+        c = c.coalesce(max(1, spark.sparkContext.defaultParallelism))
+        c.localCheckpoint(eager=True).createOrReplaceTempView("c")
         rows = spark.sql(self.sql.answer_sql).collect()
         return [(r["pid"], r["patient_id"], r["decision_point"], r["out_of_scope"], list(r["options"]),
                  list(r["excluded"]), list(r["stops"]), list(r["warnings"])) for r in rows]
