@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 _CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 kind, src, out, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 t = time.perf_counter()
 if kind == "scan":
@@ -42,8 +42,9 @@ else:
     t = time.perf_counter()  # the KB load and plan compilation are start-up, not per cohort
     count = run_cohort(src, out, engine=kind, kb=kb, batch_size=50_000 if kind != "python" else 5_000).answered
 wall = time.perf_counter() - t
-print(json.dumps({"kind": kind, "n": count, "wall_s": wall,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM: this process's own peak (ru_maxrss would keep the forking parent's high-water mark across exec)
+hwm = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:"))
+print(json.dumps({"kind": kind, "n": count, "wall_s": wall, "peak_rss_mib": hwm / 1024}))
 """
 
 
