@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-stamp
 NODE_STAMP := node_modules/.setup-stamp
 
-.PHONY: setup run demo test test-fast lint bench bench-quick clean
+.PHONY: setup run demo test test-scale test-fast lint bench bench-quick clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -31,12 +31,15 @@ run: setup  ## the clinician web app + REST API on http://127.0.0.1:8000
 demo: setup  ## the clinical summary's case, decision point by decision point
 	$(VENV)/bin/mbcpath demo
 
-test: setup  ## the whole suite (unit, vignettes, property, survival, API, browser)
+test: setup  ## the whole suite (unit, vignettes, property, survival, API, browser, Spark local); not the 100,000-patient runs
 	$(VENV)/bin/mbcpath kb validate
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not scale"
+
+test-scale: setup  ## python, duckdb and spark give identical answers on 100,000 synthetic patients (long: see README)
+	$(PY) -m pytest -q -m scale
 
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow and not browser"
+	$(PY) -m pytest -q -m "not slow and not browser and not scale"
 
 lint: setup  ## ruff, mypy, and the dependency audit (says plainly when it could not run: offline)
 	$(VENV)/bin/ruff check src tests bench scripts

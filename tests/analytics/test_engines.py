@@ -80,7 +80,7 @@ def test_ten_thousand_synthetic_patients_are_answered_identically(tmp_path, kb):
     _assert_not_vacuous(py)
 
 
-@pytest.mark.slow
+@pytest.mark.scale
 def test_a_hundred_thousand_synthetic_patients_are_answered_identically(tmp_path, kb):
     py, sql, _ = _both(tmp_path, list(synth_records(100_000, seed=15)), kb, batch_size=20_000)
     _assert_identical(py, sql)

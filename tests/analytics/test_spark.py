@@ -47,6 +47,6 @@ def test_two_thousand_synthetic_patients_spark_equals_duckdb_and_python(kb, spar
     _identical(kb, spark, 2000, seed=31)
 
 
-@pytest.mark.slow
+@pytest.mark.scale
 def test_a_hundred_thousand_synthetic_patients_spark_equals_duckdb_and_python(kb, spark):
     _identical(kb, spark, 100_000, seed=32)
