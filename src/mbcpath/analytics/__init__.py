@@ -1,0 +1,1 @@
+"""Cohort analytics: the same compiled plan over a whole population (DuckDB by default, Spark at scale)."""
