@@ -80,9 +80,9 @@ def _text(result: Any) -> str:
                        f"(95% CI {'NE' if lo is None else f'{lo:g}'}-{'NR' if hi is None else f'{hi:g}'}); "
                        f"at risk {risk}")
         for t in (t for t in result.trial_curves if t.endpoint == ep):
-            med = next((x for x, s in zip(t.times, t.survival, strict=True) if s <= 0.5), None)
+            t_med = next((x for x, s in zip(t.times, t.survival, strict=True) if s <= 0.5), None)
             out.append(f"  trial {t.regimen_id}: {t.trial} {t.trial_endpoint.upper()} ({t.basis_kind}), median "
-                       f"{'not reached' if med is None else f'{med:g}'}, follow-up {t.observed_until:g}")
+                       f"{'not reached' if t_med is None else f'{t_med:g}'}, follow-up {t.observed_until:g}")
     out += [f"  no trial curve: {m}" for m in result.no_trial_curve]
     out += [f"left out: {k} ({v} records)" for k, v in result.excluded.items()]
     out += result.notes
