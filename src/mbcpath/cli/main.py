@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from mbcpath.cli import report_cmd
+from mbcpath.cli.cohort_cmds import cohort_app
 from mbcpath.cli.common import OutputFormat, exit_on_error, fail
 from mbcpath.cli.kb_cmds import kb_app
 
@@ -23,6 +24,7 @@ app = typer.Typer(help="mbcpath: evidence-grounded decision support for HER2-pos
 schema_app = typer.Typer(help="Export the JSON Schema of the exchange contract.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(schema_app, name="schema")
+app.add_typer(cohort_app, name="cohort")
 
 
 def parse_as_of(value: str | None) -> dt.date | None:
