@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from mbcpath.analytics.rw_survival import ENDPOINT_LABEL, ENDPOINTS, KmCurve, RwSurvival, TrialCurve
+from mbcpath.analytics.rw_survival import ENDPOINT_LABEL, ENDPOINTS, TRIAL_ENDPOINT, KmCurve, RwSurvival, TrialCurve
 from mbcpath.errors import ModelError
 from mbcpath.survival.chart import COLOURS, Band, Chart, Line, Marker, Series, render_svg
 
@@ -45,29 +45,45 @@ def _rw_series(c: KmCurve, colour: str) -> Series:
                   basis=f"real-world Kaplan-Meier, {c.n} observations, {c.events} events, median {med}")
 
 
-def _trial_series(t: TrialCurve, colour: str, x_max: float) -> Series:
+def _trial_series(t: TrialCurve, colour: str, x_max: float, with_band: bool = True) -> Series:
     keep = [i for i, x in enumerate(t.times) if x <= x_max]
     xs = [t.times[i] for i in keep]
     band = None
-    if t.lower is not None and t.upper is not None:
+    if with_band and t.lower is not None and t.upper is not None:
         band = Band(x=xs, lower=[t.lower[i] for i in keep], upper=[t.upper[i] for i in keep])
-    return Series(key=f"trial:{t.regimen_id}", label=f"{t.regimen_id}: {t.trial} {t.trial_endpoint.upper()}",
+    no_ci = " (no CI published)" if t.lower is None else ""
+    return Series(key=f"trial:{t.regimen_id}", label=f"{t.regimen_id}: {t.trial} {t.trial_endpoint.upper()}{no_ci}",
                   option_rank=None, colour=colour, role="trial",
                   dashed=Line(x=xs, y=[t.survival[i] for i in keep]), band=band,
-                  band_note="" if band is not None else "no CI published", observed_until=t.observed_until,
+                  band_note="" if band is not None or with_band else "band not drawn" if t.lower is not None
+                  else "no CI published", observed_until=t.observed_until,
                   basis=f"trial curve ({t.basis_kind}), {t.trial}, {t.trial_endpoint.upper()}; "
                         f"follow-up to {t.observed_until:g} months, the fitted model beyond")
 
 
-def _chart(result: RwSurvival, endpoint: str) -> Chart | None:
-    curves = [c for c in result.curves if c.endpoint == endpoint]
-    if not curves:
+def _largest(curves: list[KmCurve], max_groups: int | None) -> list[KmCurve]:
+    if max_groups is None or len(curves) <= max_groups:
+        return curves
+    keep = {c.group for c in sorted(curves, key=lambda c: (-c.n, c.group))[:max_groups]}
+    return [c for c in curves if c.group in keep]
+
+
+def _missing_for(result: RwSurvival, endpoint: str) -> list[str]:
+    tag = f" {TRIAL_ENDPOINT[endpoint].upper()}"
+    return [m for m in result.no_trial_curve if tag in m or "not a regimen" in m]
+
+
+def _chart(result: RwSurvival, endpoint: str, max_groups: int | None = None,
+           trial_bands: bool = True) -> Chart | None:
+    every = [c for c in result.curves if c.endpoint == endpoint]
+    if not every:
         return None
+    curves = _largest(every, max_groups)
     x_max = max(12.0, min(60.0, max(c.max_time for c in curves)))
     colours = {c.group: COLOURS[i % len(COLOURS)] for i, c in enumerate(curves)}
     series = [_rw_series(c, colours[c.group]) for c in curves]
     trials = [t for t in result.trial_curves if t.endpoint == endpoint and t.regimen_id in colours]
-    series += [_trial_series(t, colours[t.regimen_id], x_max) for t in trials]
+    series += [_trial_series(t, colours[t.regimen_id], x_max, trial_bands) for t in trials]
     markers = [Marker(x=t.observed_until, label=f"end of follow-up ({t.trial}: {t.observed_until:g} months)")
                for t in trials if t.observed_until < x_max]
     notes = ["Solid steps: real-world Kaplan-Meier with its 95% confidence band. Dashed: the trial curve of the "
@@ -76,7 +92,12 @@ def _chart(result: RwSurvival, endpoint: str) -> Chart | None:
     if endpoint == "ttd":
         notes.append("Real-world time on treatment is compared with the trial's PFS, its closest trial endpoint "
                      "(Blumenthal 2019); they are not the same endpoint.")
-    notes += result.no_trial_curve
+    if not trial_bands:
+        notes.append("The trial curves' 95% bands are not drawn here (see the projections of each option).")
+    if len(curves) < len(every):
+        notes.append(f"The {len(curves)} largest of {len(every)} groups are drawn; the table lists every group.")
+    notes += [m.replace("for this patient's population", "in the knowledge base")
+              for m in _missing_for(result, endpoint) if any(m.startswith(c.group) for c in curves)]
     return Chart(id=f"rw-{endpoint}", endpoint=endpoint, kind="real_world",
                  title=f"{ENDPOINT_LABEL[endpoint]}: {TITLE[endpoint].split(': ')[-1]}",
                  subtitle=f"Real world vs trial, grouped by {result.by.replace('_', ' ')}; "
@@ -87,9 +108,10 @@ def _chart(result: RwSurvival, endpoint: str) -> Chart | None:
                  footnotes=notes)
 
 
-def survival_charts(result: RwSurvival) -> list[Chart]:
-    """One chart per endpoint that has curves (time on treatment, then overall survival)."""
-    return [c for c in (_chart(result, ep) for ep in ENDPOINTS) if c is not None]
+def survival_charts(result: RwSurvival, *, max_groups: int | None = None, trial_bands: bool = True) -> list[Chart]:
+    """One chart per endpoint that has curves (time on treatment, then overall survival); ``max_groups``: draw
+    only the largest groups."""
+    return [c for c in (_chart(result, ep, max_groups, trial_bands) for ep in ENDPOINTS) if c is not None]
 
 
 def at_risk_table_html(result: RwSurvival, endpoint: str) -> str:
@@ -114,9 +136,10 @@ def at_risk_table_html(result: RwSurvival, endpoint: str) -> str:
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-def survival_svg(result: RwSurvival) -> list[tuple[Chart, str]]:
+def survival_svg(result: RwSurvival, *, max_groups: int | None = None,
+                 trial_bands: bool = True) -> list[tuple[Chart, str]]:
     """Each chart with its SVG (server-side, no scripts)."""
-    return [(c, render_svg(c)) for c in survival_charts(result)]
+    return [(c, render_svg(c)) for c in survival_charts(result, max_groups=max_groups, trial_bands=trial_bands)]
 
 
 def _plotly_figure(chart: Chart) -> Any:

@@ -189,7 +189,8 @@ def _legend(chart: Chart) -> list[str]:
     for i, s in enumerate(chart.series):
         y = _H + 8 + i * _LEGEND_ROW
         x = _M["l"]
-        note = "" if s.band is not None else f" ({NO_CI})"
+        # a real-world or trial series says itself whether it has a band (see mbcpath.analytics.rw_chart)
+        note = "" if s.band is not None or s.role in ("real_world", "trial") else f" ({NO_CI})"
         out.append(f'<line x1="{x}" x2="{x + 18}" y1="{y - 4}" y2="{y - 4}" stroke="{s.colour}" stroke-width="3"/>')
         out.append(f'<line x1="{x + 22}" x2="{x + 36}" y1="{y - 4}" y2="{y - 4}" stroke="{s.colour}" stroke-width="2" '
                    'stroke-dasharray="4 3"/>')
