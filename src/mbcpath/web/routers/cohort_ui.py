@@ -52,7 +52,7 @@ def _sample_view(n: int, seed: int, kb: Any, by: str, cap: int) -> Any:
     return cohort_view(_sample_items(n, seed), kb, by=by, max_records=cap)
 
 
-def _charts(view: Any) -> list[dict[str, str]]:
+def _charts(view: Any) -> list[dict[str, Any]]:
     from mbcpath.analytics.rw_chart import at_risk_table_html, survival_svg
 
     if view is None or view.survival is None:
@@ -70,7 +70,7 @@ def _int(value: Any, default: int, allowed: tuple[int, ...] | None = None) -> in
 
 
 def _page(request: Request, templates: Any, ctx: dict[str, Any], status: int = 200) -> Response:
-    base = {"section": "cohort", "samples": SAMPLES, "groupings": GROUPINGS, "view": None, "charts": [],
+    base: dict[str, Any] = {"section": "cohort", "samples": SAMPLES, "groupings": GROUPINGS, "view": None, "charts": [],
             "error": None, "by": "regimen", "sample": SAMPLES[0], "seed": 1, "source": ""}
     return templates.TemplateResponse(request, "cohort.html", {**base, **ctx}, status_code=status)
 
@@ -81,25 +81,34 @@ async def cohort_form(request: Request, templates: TemplatesDep, settings: Setti
     return _page(request, templates, {"cap": settings.cohort_max_records, "limit": settings.max_body_bytes})
 
 
+async def _read_form(request: Request) -> tuple[dict[str, str], tuple[str, bytes] | None]:
+    """The form's text fields, and the uploaded file's name and bytes (None: no file chosen); the upload's
+    spooled temporary file is closed before returning."""
+    async with request.form() as form:
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            return fields, None
+        return fields, (upload.filename, await upload.read())
+
+
 @router.post("/cohort", response_class=HTMLResponse)
 async def cohort_run(request: Request, templates: TemplatesDep, settings: SettingsDep, kb: KbDep) -> Response:
     """Run the uploaded file (or the chosen sample) and show the decision-point mix, rank-1 options and survival."""
-    form = await request.form()
-    by = str(form.get("by") or "regimen")
+    fields, upload = await _read_form(request)
+    by = fields.get("by") or "regimen"
     by = by if by in GROUPINGS else "regimen"
-    sample, seed = _int(form.get("sample"), SAMPLES[0], SAMPLES), _int(form.get("seed"), 1)
+    sample, seed = _int(fields.get("sample"), SAMPLES[0], SAMPLES), _int(fields.get("seed"), 1)
     ctx: dict[str, Any] = {"by": by, "sample": sample, "seed": seed, "cap": settings.cohort_max_records,
                            "limit": settings.max_body_bytes}
-    upload = form.get("file")
     offload = request.app.state.offload
     try:
-        if upload is not None and not isinstance(upload, str) and upload.filename:
-            data = await upload.read()
+        if upload is not None:
+            name, data = upload
             if not data.strip():
-                return _page(request, templates, {**ctx, "error": f"file = {upload.filename!r}: the file is empty"},
-                             400)
-            ctx["source"] = f"uploaded file {upload.filename} ({len(data):,} bytes)"
-            view = await offload.run_thread(_upload_view, data, upload.filename, kb, by, settings.cohort_max_records)
+                return _page(request, templates, {**ctx, "error": f"file = {name!r}: the file is empty"}, 400)
+            ctx["source"] = f"uploaded file {name} ({len(data):,} bytes)"
+            view = await offload.run_thread(_upload_view, data, name, kb, by, settings.cohort_max_records)
         else:
             ctx["source"] = f"synthetic sample: {sample} patients, seed {seed}"
             view = await offload.run_thread(_sample_view, sample, seed, kb, by, settings.cohort_max_records)
