@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import run_cli
-from mbcpath.analytics.records import CohortRecord
-from mbcpath.analytics.release_impact import release_impact
+from mbcpath.analytics.records import Accepted, CohortRecord
+from mbcpath.analytics.release_impact import release_impact, release_impact_runner
 from mbcpath.cli.common import read_patient_file
 from mbcpath.domain.validation import parse_patient
 from mbcpath.engine import recommend
@@ -94,12 +94,26 @@ def test_cohort_counts_agree_with_the_per_patient_diff(two_kbs):
     assert {e.patient for e in r.examples} == changed
 
 
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_the_runner_engines_give_the_per_patient_counts(two_kbs, engine):
+    old, new = two_kbs
+    patients = _example_patients()
+    recs = [CohortRecord(patient=p.model_copy(update={"id": pid})) for pid, p in patients.items()]
+    reference = release_impact(recs, old, new, examples=100)
+    got = release_impact_runner([Accepted(i + 1, r) for i, r in enumerate(recs)], old, new, engine=engine,
+                                batch_size=3, examples=100)
+    assert got.model_dump() == reference.model_dump()
+
+
 def test_kb_diff_accepts_a_cohort_file(tmp_path):
     lines = [json.dumps(json.loads(f.read_text())) for f in sorted(EXAMPLES.glob("*.json"))]
     cohort = tmp_path / "cohort.jsonl"
     cohort.write_text("\n".join(lines * 2) + "\n", encoding="utf-8")
     res = run_cli("kb", "diff", "2024-06-01", "2026-12-01", "--patients", str(cohort), "--format", "json")
     assert res.returncode == 0, res.stderr
+    by_python = run_cli("kb", "diff", "2024-06-01", "2026-12-01", "--patients", str(cohort), "--format", "json",
+                        "--engine", "python")
+    assert json.loads(by_python.stdout)["cohort"] == json.loads(res.stdout)["cohort"]
     folder = run_cli("kb", "diff", "2024-06-01", "2026-12-01", "--patients", str(EXAMPLES), "--format", "json")
     by_folder = json.loads(folder.stdout)["patients"]
     c = json.loads(res.stdout)["cohort"]
@@ -107,5 +121,7 @@ def test_kb_diff_accepts_a_cohort_file(tmp_path):
     assert (c["records"], c["rejected"]) == (2 * len(lines), 2 * n_invalid)
     assert c["changed"] == 2 * len(by_folder)
     assert c["from_release"].endswith("(2024-06-01)")
-    text = run_cli("kb", "diff", "2024-06-01", "2026-12-01", "--patients", str(cohort))
+    text = run_cli("kb", "diff", "2024-06-01", "2026-12-01", "--patients", str(cohort), "--engine", "python")
     assert "rank-1 option changes:" in text.stdout and "Top rank-1 changes:" in text.stdout
+    bad = run_cli("kb", "diff", "2024-06-01", "2026-12-01", "--patients", str(cohort), "--engine", "sql")
+    assert bad.returncode == 2 and "--engine = 'sql'" in bad.stderr

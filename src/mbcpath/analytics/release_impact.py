@@ -150,10 +150,46 @@ def release_impact(records: Iterable[Any], old: Any, new: Any, *, engine: Callab
             tally.add(rec.patient.id, a, b)
         if progress is not None:
             progress(1)
+    return _summary(tally, old, new, top, rejected=rejected)
+
+
+def _row_answer(row: tuple[Any, ...]) -> Answer:
+    """A row of the runner's answer table (:data:`mbcpath.analytics.runner.OUTPUT_COLUMNS`) as an :class:`Answer`."""
+    return Answer(decision_point=row[2], out_of_scope=row[3] is not None, options=tuple(row[4]))
+
+
+def release_impact_runner(items: Iterable[Any], old: Any, new: Any, *, engine: str = "duckdb",
+                          batch_size: int = 5000, top: int = 10, examples: int = 10,
+                          progress: Callable[[int], None] | None = None) -> ReleaseImpact:
+    """:func:`release_impact` through the cohort runner: records in batches, each batch answered by one batch
+    engine per KB (``python``, ``duckdb`` or ``spark``: :func:`mbcpath.analytics.runner.make_engine`).
+
+    ``items`` are the reader's :class:`~mbcpath.analytics.records.Accepted` / ``Rejected`` (rejects are counted).
+    Memory is bounded by ``batch_size``.
+    """
+    from mbcpath.analytics.runner import RunCounts, batched, make_engine
+
+    counts = RunCounts()
+    tally = _Tally(examples)
+    before = make_engine(engine, old)  # type: ignore[arg-type]
+    after = make_engine(engine, new)  # type: ignore[arg-type]
+    try:
+        for batch in batched(items, batch_size, counts, lambda _: None):
+            for ra, rb in zip(before.answer(batch), after.answer(batch), strict=True):
+                tally.add(str(ra[1]), _row_answer(ra), _row_answer(rb))
+            if progress is not None:
+                progress(len(batch))
+    finally:
+        before.close()
+        after.close()
+    return _summary(tally, old, new, top, rejected=counts.rejected)
+
+
+def _summary(tally: _Tally, old: Any, new: Any, top: int, rejected: int = 0) -> ReleaseImpact:
     c = tally.counts
     return ReleaseImpact(
         from_release=old.release.kb_release, to_release=new.release.kb_release,
-        records=c["records"] + sum(tally.unanswered.values()), rejected=rejected,
+        records=c["records"] + sum(tally.unanswered.values()) + rejected, rejected=rejected,
         unanswered=sum(tally.unanswered.values()), changed=c["changed"], rank1_changed=c["rank1_changed"],
         option_set_changed=c["option_set_changed"], re_ranked_only=c["re_ranked_only"],
         decision_point_changed=c["decision_point_changed"], top_rank1_changes=_top(tally.rank1, top),

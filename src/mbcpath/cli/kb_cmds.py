@@ -187,6 +187,8 @@ def kb_diff(
     patients: Annotated[Path | None, typer.Option("--patients", help="folder of patient JSON files, or a cohort "
                                                   "file (JSON Lines, Parquet, FHIR ndjson): whose answer changes "
                                                   "between the two, and how")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="with a cohort file: the runner's engine (duckdb, python "
+                                                         "or spark)")] = "duckdb",
 ) -> None:
     """What changed in the KB between two dates, releases or git revisions (and, with --patients, whose
     recommendation changes: options gained, lost or re-ranked)."""
@@ -198,7 +200,7 @@ def kb_diff(
     except KnowledgeBaseError as err:
         raise fail(f"error: {err}", 2) from None
     if patients is not None and patients.is_file():
-        _cohort_diff(diff, patients, (old, new), (from_spec, to_spec), fmt)
+        _cohort_diff(diff, patients, (old, new), (from_spec, to_spec), fmt, engine)
         return
     changes = _patient_changes(patients, old, new) if patients is not None else None
     if fmt is OutputFormat.json:
@@ -210,20 +212,23 @@ def kb_diff(
     sys.stdout.write("\n".join(lines) + "\n")
 
 
-def _cohort_diff(diff: KbDiff, cohort: Path, kbs: tuple[Any, Any], specs: tuple[str, str], fmt: OutputFormat) -> None:
-    """``--patients COHORT``: every record answered under both KBs, summarised (counts, top changes, examples)."""
-    from mbcpath.analytics.release_impact import impact_lines, release_impact
-    from mbcpath.cli.cohort_views_cmds import accepted_records, record_progress
+def _cohort_diff(diff: KbDiff, cohort: Path, kbs: tuple[Any, Any], specs: tuple[str, str], fmt: OutputFormat,
+                 engine: str) -> None:
+    """``--patients COHORT``: every record answered under both KBs by the cohort runner's engine, summarised
+    (counts, top changes, examples)."""
+    from mbcpath.analytics.records import read_records
+    from mbcpath.analytics.release_impact import impact_lines, release_impact_runner
+    from mbcpath.analytics.runner import ENGINES
+    from mbcpath.cli.cohort_views_cmds import record_progress
     from mbcpath.errors import InputError
 
-    refused: list[Any] = []
+    if engine not in ENGINES:
+        raise fail(f"--engine = {engine!r}: must be one of {', '.join(ENGINES)}")
     try:
         with record_progress("release impact") as tick:
-            impact = release_impact(accepted_records(cohort, refused), *kbs, progress=tick)
+            impact = release_impact_runner(read_records(cohort), *kbs, engine=engine, progress=tick)
     except InputError as err:
         raise fail(err.one_line()) from None
-    impact.rejected = len(refused)
-    impact.records += len(refused)
     # a date's view keeps its release id: name the side as it was asked for too
     impact.from_release, impact.to_release = (r if r == spec else f"{r} ({spec})" for r, spec in
                                               zip((diff.from_release, diff.to_release), specs, strict=True))
