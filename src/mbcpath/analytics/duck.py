@@ -41,14 +41,20 @@ class DuckEngine:
         from mbcpath.engine.core import plan_for
 
         self.compiled = compile_sql(plan_for(kb, as_of))
-        self.sql = render(self.compiled, "duckdb")
+        self.d_sql, self.c_sql, self.answer_sql = render(self.compiled, "duckdb")
         self.con = duckdb.connect()
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
 
     def answer(self, batch: list[Accepted]) -> list[tuple[Any, ...]]:
         load_facts(self.con, facts_frame(batch))
-        return [tuple(r) for r in self.con.execute(self.sql).fetchall()]
+        return self.run_sql()
+
+    def run_sql(self) -> list[tuple[Any, ...]]:
+        """The plan's statements over the loaded ``facts`` table: tables ``d`` and ``c``, then the answers."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE d AS {self.d_sql}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE c AS {self.c_sql}")
+        return [tuple(r) for r in self.con.execute(self.answer_sql).fetchall()]
 
     def close(self) -> None:
         self.con.close()

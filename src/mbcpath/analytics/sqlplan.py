@@ -252,8 +252,9 @@ class _Option:
     """SQL of one candidate option (static regimen; the dynamic one reuses the gate steps)."""
 
     def __init__(self, plan: Plan, cand: Candidate, drugs: _Drugs, recs: dict[tuple[str, str], str],
-                 gate_cols: dict[str, str]) -> None:
+                 gate_cols: dict[str, str], dp: str) -> None:
         self.plan, self.cand, self.drugs, self.recs, self.gate_cols = plan, cand, drugs, recs, gate_cols
+        self.dp = dp
         self.exempt = cand.exposure_exempt
 
     def blocked(self, d: str) -> str:
@@ -269,7 +270,8 @@ class _Option:
             (unknown if c.if_unknown == "exclude" else depends).append(f"({cond}) IS NULL")
         return all_of([f"NOT {any_of(not_met)}", f"NOT {any_of(unknown)}"]), any_of(depends)
 
-    def category_priority(self, demoted: str, chemo_free: str) -> tuple[str, str]:
+    def category_priority(self) -> tuple[str, str]:
+        """The category after the adjustments (as the order of :data:`CATEGORY_ORDER`) and the priority."""
         cat = str(CATEGORY_ORDER[self.cand.category])
         prio = [str(self.cand.priority)]
         for a in self.cand.adjustments:
@@ -278,9 +280,6 @@ class _Option:
                 cat = f"(CASE WHEN {v} THEN {CATEGORY_ORDER[a.category]} ELSE {cat} END)"
             if a.priority:
                 prio.append(f"(CASE WHEN {v} THEN {a.priority} ELSE 0 END)")
-        cat = f"(CASE WHEN {demoted} AND {cat} = {_PREF} THEN {_ALT} ELSE {cat} END)"
-        free = f"(coalesce({col('avoid_chemotherapy')}, FALSE) AND NOT coalesce({col('visceral_crisis')}, FALSE))"
-        cat = f"(CASE WHEN {free} AND NOT {chemo_free} AND {cat} = {_PREF} THEN {_ALT} ELSE {cat} END)"
         return cat, " + ".join(prio)
 
     # ------------------------------------------------------------- static regimen
@@ -360,12 +359,13 @@ class _Option:
 
     # ------------------------------------------------------------- the row
     def records(self, st: _State, when: str) -> dict[str, str]:
-        out: dict[str, list[str]] = {k: [all_of([when, w]) for w in ws] for k, ws in st.recs.items()}
+        """The safety-summary keys this option sets, given ``when`` it was evaluated at all."""
+        out: dict[str, list[str]] = {k: list(ws) for k, ws in st.recs.items()}
         for d, ev in st.evaluated:
             for (drug, key), name in self.recs.items():
                 if drug == d:
-                    out.setdefault(key, []).append(all_of([when, ev, name]))
-        return {k: any_of(v) for k, v in out.items()}
+                    out.setdefault(key, []).append(all_of([ev, name]))
+        return {k: all_of([when, any_of(v)]) for k, v in out.items()}
 
 
 def _static_row(opt: _Option, ci: int, keys: _Keys) -> tuple[str, dict[str, str]]:
@@ -379,10 +379,19 @@ def _static_row(opt: _Option, ci: int, keys: _Keys) -> tuple[str, dict[str, str]
             raise PlanNotExpressible(f"gate {g.id}: an added component that changes whether {opt.cand.regimen.id} "
                                      "is chemotherapy-free is not expressed in SQL")
         _check_static_selector(g, opt.cand)
-    offered = all_of([passes, f"NOT {any_of(st.blocked)}"])
-    recs = opt.records(st, passes)
+    offered = all_of(["x_ok", f"NOT {any_of(st.blocked)}"])
+    recs = opt.records(st, "x_ok")
     _note_keys(opt.plan, recs, keys)
-    return _row(opt, ci, offered, depends, chemo_free, any_of(st.avoided), any_of(st.demoted)), recs
+    where = f"{col('decision_point')} = {lit(opt.dp)} AND scope IS NULL"
+    inner = _inner(opt, passes, offered, depends, chemo_free, any_of(st.avoided), any_of(st.demoted))
+    return f"SELECT {_row(opt, ci)} FROM (SELECT *, {inner} FROM d WHERE {where})", recs
+
+
+def _inner(opt: _Option, ok: str, offered: str, depends: str, chemo_free: str, avoided: str, demoted: str) -> str:
+    """The candidate's flags, computed once per row (the outer select and the records read them)."""
+    cat, prio = opt.category_priority()
+    return (f"{ok} AS x_ok, {offered} AS x_off, {depends} AS x_dep, {chemo_free} AS x_cf, {avoided} AS x_av, "
+            f"{demoted} AS x_dm, {cat} AS x_cat, {prio} AS x_pr")
 
 
 def _check_static_selector(g: Gate, cand: Candidate) -> None:
@@ -406,13 +415,14 @@ def _note_keys(plan: Plan, recs: dict[str, str], keys: _Keys) -> None:
 _PREFERS_FREE = f"(coalesce({col('avoid_chemotherapy')}, FALSE) AND NOT coalesce({col('visceral_crisis')}, FALSE))"
 
 
-def _row(opt: _Option, ci: int, offered: str, depends: str, chemo_free: str, avoided: str, demoted: str) -> str:
+def _row(opt: _Option, ci: int) -> str:
     """The candidate row's columns: order, ids, offered, and the ranking keys of the engine's ``rank``."""
-    cat, prio = opt.category_priority(demoted, chemo_free)
+    demoted = f"(CASE WHEN x_dm AND x_cat = {_PREF} THEN {_ALT} ELSE x_cat END)"
+    cat = f"(CASE WHEN {_PREFERS_FREE} AND NOT x_cf AND {demoted} = {_PREF} THEN {_ALT} ELSE {demoted} END)"
     select = [
         "pid", f"{ci} AS ci", f"{lit(opt.cand.regimen.id)} AS regimen_id", f"{lit(opt.cand.rule_id)} AS rule_id",
-        f"{offered} AS offered", f"{all_of([_PREFERS_FREE, f'NOT {chemo_free}'])} AS k_free",
-        f"{avoided} AS k_avoid", f"{cat} AS k_cat", f"{depends} AS k_unk", f"-({prio}) AS k_prio",
+        "x_off AS offered", f"{all_of([_PREFERS_FREE, 'NOT x_cf'])} AS k_free",
+        "x_av AS k_avoid", f"{cat} AS k_cat", "x_dep AS k_unk", "-x_pr AS k_prio",
     ]
     return ", ".join(select)
 
@@ -496,20 +506,25 @@ def _dynamic_row(opt: _Option, dp: str, ci: int, uid: int, keys: _Keys) -> tuple
     when = all_of([f"s{uid}_ok", f"(len({col('current_drugs')}) > 0)"])
     st = _State(dyn.comps(), [dyn.blk], dyn.recs)
     st.evaluated = dyn.evaluated
-    recs = opt.records(st, when)
+    recs = opt.records(st, "x_ok")
     _note_keys(opt.plan, recs, keys)
-    offered = all_of([when, f"NOT {dyn.blk}"])
-    select = _row(opt, ci, offered, f"s{uid}_dep", _chemo_free(dyn.comps()), any_of(dyn.avoided),
-                  any_of(dyn.demoted))
-    return dyn.ctes, f"SELECT {select} FROM {dyn.ctes[-1][0]}", recs
+    inner = _inner(opt, when, all_of(["x_ok", f"NOT {dyn.blk}"]).replace("x_ok", when), f"s{uid}_dep",
+                   _chemo_free(dyn.comps()), any_of(dyn.avoided), any_of(dyn.demoted))
+    return dyn.ctes, f"SELECT {_row(opt, ci)} FROM (SELECT *, {inner} FROM {dyn.ctes[-1][0]})", recs
 
 
 # ----------------------------------------------------------------------------- the whole query
 @dataclass(frozen=True)
 class CohortSql:
-    """The compiled query (DuckDB dialect) and what it reads and writes."""
+    """The compiled plan as three statements (DuckDB dialect), each materialised before the next:
 
-    sql: str
+    ``d_sql`` (table ``d``: facts + drug verdicts + gate conditions, from the fact table), ``c_sql`` (table
+    ``c``: one row per patient and candidate option, from ``d``) and ``answer_sql`` (the answers, from ``c``
+    and ``d``)."""
+
+    d_sql: str
+    c_sql: str
+    answer_sql: str
     stop_keys: tuple[str, ...]
     warn_keys: tuple[str, ...]
     facts: tuple[str, ...]
@@ -533,28 +548,26 @@ def compile_sql(plan: Plan, facts_table: str = "facts") -> CohortSql:
     scope = (f"CASE WHEN {col('her2_status')} = 'negative' THEN 'her2_negative' "
              f"WHEN {col('her2_status')} = 'unresolved' THEN 'her2_unresolved' "
              f"WHEN NOT coalesce({col('distant_metastases')}, TRUE) THEN 'no_distant_metastases' END")
-    ctes: list[tuple[str, str]] = [("d", f"SELECT *, {scope} AS scope, {', '.join(drug_cols + gate_sql)} "
-                                         f"FROM {facts_table}")]
+    d_sql = f"SELECT *, {scope} AS scope, {', '.join(drug_cols + gate_sql)} FROM {facts_table}"
+    ctes: list[tuple[str, str]] = []
     rows: list[tuple[str, dict[str, str]]] = []
     for dp, cands in plan.candidates.items():
         for ci, cand in enumerate(cands):
-            opt = _Option(plan, cand, drugs, recs, gate_cols)
+            opt = _Option(plan, cand, drugs, recs, gate_cols, dp)
             if cand.regimen.dynamic:
                 steps, select, rrecs = _dynamic_row(opt, dp, ci, len(rows), keys)
                 ctes.extend(steps)
                 rows.append((select, rrecs))
             else:
-                select, rrecs = _static_row(opt, ci, keys)
-                where = f"{col('decision_point')} = {lit(dp)} AND scope IS NULL"
-                rows.append((f"SELECT {select} FROM d WHERE {where}", rrecs))
+                rows.append(_static_row(opt, ci, keys))
     all_keys = keys.all()
     union = []
     for select, rrecs in rows:
         extra = ", ".join(f"{rrecs.get(k, 'FALSE')} AS k{j}" for j, k in enumerate(all_keys))
         union.append(select.replace(" FROM ", f", {extra} FROM ", 1) if extra else select)
-    ctes.append(("c", " UNION ALL ".join(union)))
-    sql = _final(ctes, all_keys, keys, facts_table)
-    return CohortSql(sql, tuple(keys.stop), tuple(keys.warn), tuple(fact_columns()))
+    with_ = ("WITH " + ",\n".join(f"{name} AS ({sql})" for name, sql in ctes) + "\n") if ctes else ""
+    c_sql = with_ + "\nUNION ALL\n".join(union)
+    return CohortSql(d_sql, c_sql, _final(all_keys), tuple(keys.stop), tuple(keys.warn), tuple(fact_columns()))
 
 
 _ORDER = "k_free, k_avoid, k_cat, k_unk, k_prio, rule_id"
@@ -568,11 +581,10 @@ _AGG: dict[str, dict[str, str]] = {
 }
 
 
-def _final(ctes: list[tuple[str, str]], all_keys: list[str], keys: _Keys, facts_table: str) -> str:
-    body = ",\n".join(f"{name} AS ({sql})" for name, sql in ctes)
+def _final(all_keys: list[str]) -> str:
     flags = ", ".join(f"bool_or(k{j}) AS k{j}" for j in range(len(all_keys))) or "TRUE AS k_none"
-    return f"""WITH {body},
-o AS (SELECT *, row_number() OVER (PARTITION BY pid, regimen_id ORDER BY {_ORDER}) AS rn FROM c WHERE offered),
+    return f"""WITH o AS (SELECT *, row_number() OVER (PARTITION BY pid, regimen_id ORDER BY {_ORDER}) AS rn
+    FROM c WHERE offered),
 best AS (SELECT pid, regimen_id, row_number() OVER (PARTITION BY pid ORDER BY {_ORDER}) AS pos FROM o WHERE rn = 1),
 ex AS (SELECT pid, regimen_id, min(ci) AS pos FROM c WHERE NOT offered AND NOT EXISTS (
     SELECT 1 FROM best WHERE best.pid = c.pid AND best.regimen_id = c.regimen_id) GROUP BY pid, regimen_id),
@@ -587,8 +599,8 @@ FROM d LEFT JOIN opt_l ON opt_l.pid = d.pid LEFT JOIN ex_l ON ex_l.pid = d.pid L
 ORDER BY d.pid"""
 
 
-def render(compiled: CohortSql, dialect: str = "duckdb") -> str:
-    """The query in ``dialect`` (``duckdb``, or ``spark`` through sqlglot plus the aggregates of :data:`_AGG`)."""
+def render(compiled: CohortSql, dialect: str = "duckdb") -> tuple[str, str, str]:
+    """The three statements in ``dialect`` (``duckdb``, or ``spark`` through sqlglot plus :data:`_AGG`)."""
     agg = _AGG[dialect]
     keys = sorted(set(compiled.stop_keys) | set(compiled.warn_keys))
 
@@ -597,13 +609,13 @@ def render(compiled: CohortSql, dialect: str = "duckdb") -> str:
                  if k in which]
         return agg["compact"].format(items=", ".join(items)) if items else agg["empty"]
 
-    sql = compiled.sql
+    stmts = [compiled.d_sql, compiled.c_sql, compiled.answer_sql]
     if dialect != "duckdb":
-        sql = _transpile(sql, dialect)
-    sql = sql.replace("{ordered:regimen_id:pos}", agg["ordered"].format(value="regimen_id", pos="pos"))
-    sql = sql.replace("{empty}", agg["empty"])
-    sql = sql.replace("{stops}", listed(compiled.stop_keys)).replace("{warnings}", listed(compiled.warn_keys))
-    return sql
+        stmts = [_transpile(x, dialect) for x in stmts]
+    final = stmts[2].replace("{ordered:regimen_id:pos}", agg["ordered"].format(value="regimen_id", pos="pos"))
+    final = final.replace("{empty}", agg["empty"])
+    final = final.replace("{stops}", listed(compiled.stop_keys)).replace("{warnings}", listed(compiled.warn_keys))
+    return stmts[0], stmts[1], final
 
 
 def _transpile(sql: str, dialect: str) -> str:
