@@ -197,3 +197,17 @@ def test_cli_survival_json_rejects_and_chart(tmp_path):
 def test_cli_survival_missing_file_names_it(tmp_path):
     r = run_cli("cohort", "survival", str(tmp_path / "nope.jsonl"))
     assert r.returncode == 2 and "nope.jsonl" in r.stderr
+
+
+def test_os_counts_a_patient_once_per_group_but_ttd_every_line(matcher):
+    tx = [*_thp_then_hp(40, 35, 20),
+          {"drugs": ["neratinib", "capecitabine"], "setting": "metastatic", "line": 2, "started_months_ago": 20,
+           "ended_months_ago": 8, "stop_reason": "progression"},
+          {"drugs": ["neratinib", "capecitabine"], "setting": "metastatic", "line": 3, "started_months_ago": 8,
+           "ended_months_ago": None}]
+    obs, _ = observations(_record("a", 40, tx, (46.0, True)), "regimen", matcher)
+    ner = [(o.endpoint, o.time, o.event) for o in obs if o.group == "neratinib-capecitabine"]
+    assert sorted(ner) == [("os", 26.0, False), ("ttd", 8.0, False), ("ttd", 12.0, True)]
+    obs, _ = observations(_record("a", 40, tx, (46.0, True)), "line", matcher)
+    assert sorted((o.endpoint, o.group, o.time) for o in obs if o.endpoint == "os") == [
+        ("os", "line 1", 46.0), ("os", "line 2", 26.0), ("os", "line 3+", 14.0)]

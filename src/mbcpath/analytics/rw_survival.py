@@ -24,8 +24,10 @@ reason, so a death ends a line only through a later line's records.
 metastatic diagnosis to the last contact, an event when the patient is not
 alive. By regimen and by line it is counted from the start of the line
 (``follow_up`` minus the months between the diagnosis and the line's start,
-which needs ``metastatic_diagnosis_months_ago``); by decision point it is
-counted from the decision itself.
+which needs ``metastatic_diagnosis_months_ago``), once per patient and group
+(from the first such line); by decision point it is counted from the decision
+itself. Time on treatment counts every line: a patient given the same regimen
+in two lines contributes two observations to that group.
 
 **Grouping**: ``regimen`` (the line's regimen), ``line`` (1, 2, 3+) or
 ``decision_point``: time on treatment of the lines a decision point starts (line
@@ -203,8 +205,12 @@ def observations(record: Any, by: str, matcher: RegimenMatcher,
         out += _line_ttds(line, by, matcher)
     if by == "decision_point":
         starts = [(decision_point, 0.0)] if decision_point else []
-    else:
-        starts = [(_group_of(line, by, matcher), line.start) for line in lines]
+    else:  # a patient counts once per group: from the first line in it
+        first: dict[str, float] = {}
+        for line in lines:
+            g = _group_of(line, by, matcher)
+            first[g] = max(first.get(g, line.start), line.start)
+        starts = list(first.items())
     for group, months_ago in starts:
         obs, reason = _os_after(record, months_ago)
         if obs is not None:
