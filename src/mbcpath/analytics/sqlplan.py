@@ -39,7 +39,7 @@ from typing import Any
 
 from mbcpath.domain.drugs import CHEMOTHERAPY_CLASSES, DRUG_CLASSES, ENDOCRINE_CLASSES, DrugClass
 from mbcpath.domain.recommendation import CATEGORY_ORDER, Category
-from mbcpath.engine.plan import Candidate, DrugStop, Plan, PlanComponent, is_chemo_free
+from mbcpath.engine.plan import Candidate, DrugStop, Plan, is_chemo_free
 from mbcpath.errors import KnowledgeBaseError
 from mbcpath.facts.catalog import FACT_TYPES
 from mbcpath.kb.models import Gate, Selector
@@ -51,7 +51,7 @@ BASE_COLUMNS = {"pid": "BIGINT", "patient_id": "VARCHAR", "gate_overrides": "VAR
 _PREF, _ALT = CATEGORY_ORDER[Category.PREFERRED], CATEGORY_ORDER[Category.ALTERNATIVE]
 
 
-class PlanNotExpressible(KnowledgeBaseError):  # noqa: N818 (reads as a sentence)
+class PlanNotExpressible(KnowledgeBaseError):
     """A feature of the compiled plan that the SQL executor does not express (the message names it)."""
 
 
@@ -263,7 +263,9 @@ class _Option:
     # ------------------------------------------------------------- requirements and adjustments
     def requirements(self) -> tuple[str, str]:
         """(passes, depends): no requirement not met nor unknown-and-excluding; some unknown-and-offered."""
-        not_met, unknown, depends = [], [], []
+        not_met: list[str] = []
+        unknown: list[str] = []
+        depends: list[str] = []
         for c in self.cand.requires:
             cond = c.cond.to_sql(col)
             not_met.append(is_false(cond))

@@ -74,3 +74,31 @@ def schema() -> None:
     from mbcpath.analytics.records import record_json_schema
 
     sys.stdout.write(json.dumps(record_json_schema(), indent=2) + "\n")
+
+
+@cohort_app.command("run")
+def run(
+    input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="cohort file: JSON Lines, Parquet or FHIR "
+                                               "Bulk Data ndjson")],
+    out: Annotated[Path, typer.Option("--out", help="answers (Parquet), one row per accepted record")] = Path(
+        "answers.parquet"),
+    engine: Annotated[str, typer.Option("--engine", help="duckdb (default), spark, or python (the per-patient "
+                                        "reference)")] = "duckdb",
+    rejects: Annotated[Path | None, typer.Option("--rejects", help="write rejected records here (JSON Lines: "
+                                                 "line, patient_id, field, value, rule)")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="records answered at a time")] = 20_000,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="answer with the KB as known on YYYY-MM-DD")] = None,
+) -> None:
+    """Answer every patient of a cohort with the compiled plan; report read / accepted / rejected / answered."""
+    from mbcpath.analytics.runner import ENGINES, run_cohort
+    from mbcpath.cli.main import parse_as_of
+
+    if engine not in ENGINES:
+        raise fail(f"--engine = {engine!r}: must be one of {', '.join(ENGINES)}")
+    if not input_file.is_file():
+        raise fail(f"INPUT = {str(input_file)!r}: no such file")
+    day = parse_as_of(as_of)
+    with exit_on_error(), progress_bar(f"cohort ({engine})", None) as advance:
+        counts = run_cohort(input_file, out, engine=engine, rejects=rejects,  # type: ignore[arg-type]
+                            batch_size=batch_size, as_of=day, progress=advance)
+    sys.stderr.write(f"{counts.line()}; answers in {out}" + (f"; rejects in {rejects}" if rejects else "") + "\n")
