@@ -22,7 +22,7 @@ from mbcpath.survival.chart import COLOURS, Band, Chart, Line, Marker, Series, r
 
 __all__ = ["at_risk_table_html", "survival_charts", "survival_html", "survival_svg", "write_chart"]
 
-TITLE = {"ttd": "Time on treatment (real world) and PFS (trial)", "os": "Overall survival (real world and trial)"}
+TITLE = {"ttd": "real world, beside the trials' PFS", "os": "real world vs trial"}
 
 
 def _steps(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
@@ -99,7 +99,7 @@ def _chart(result: RwSurvival, endpoint: str, max_groups: int | None = None,
     notes += [m.replace("for this patient's population", "in the knowledge base")
               for m in _missing_for(result, endpoint) if any(m.startswith(c.group) for c in curves)]
     return Chart(id=f"rw-{endpoint}", endpoint=endpoint, kind="real_world",
-                 title=f"{ENDPOINT_LABEL[endpoint]}: {TITLE[endpoint].split(': ')[-1]}",
+                 title=f"{ENDPOINT_LABEL[endpoint]}: {TITLE[endpoint]}",
                  subtitle=f"Real world vs trial, grouped by {result.by.replace('_', ' ')}; "
                           f"knowledge base {result.kb_release}",
                  x_label="Months from the start of the line" if result.by != "decision_point" or endpoint == "ttd"
@@ -157,11 +157,12 @@ def _plotly_figure(chart: Chart) -> Any:
                                      legendgroup=s.key, hovertext=s.basis,
                                      line={"color": s.colour, "dash": "dash" if s.dashed else "solid",
                                            "width": 2.2 if s.solid else 1.8}))
-    for m in chart.markers:
-        fig.add_vline(x=m.x, line_dash="dot", line_color="#777", annotation_text=m.label, annotation_font_size=9)
-    fig.update_layout(title=chart.title, xaxis_title=chart.x_label, yaxis_title=chart.y_label,
+    for m in chart.markers:  # the label is in the footnotes and the hover text, not over the curves
+        fig.add_trace(go.Scatter(x=[m.x, m.x], y=[0, 1], mode="lines", hovertext=m.label, hoverinfo="text",
+                                 line={"color": "#777", "dash": "dot", "width": 1}, showlegend=False))
+    fig.update_layout(title=chart.title, xaxis_title=chart.x_label, yaxis_title=chart.y_label, height=520,
                       yaxis={"range": [0, 1.02], "tickformat": ".0%"}, xaxis={"range": [0, chart.x_max]},
-                      template="plotly_white", legend={"orientation": "h", "y": -0.25})
+                      template="plotly_white", legend={"font": {"size": 10}}, margin={"r": 20})
     return fig
 
 
