@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-QUICK = {"bench_engine.py", "bench_http.py", "bench_cli.py"}
+QUICK = {"bench_engine.py", "bench_http.py", "bench_cli.py", "bench_cohort.py"}
 
 
 def main() -> int:

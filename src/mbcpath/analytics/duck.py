@@ -41,7 +41,8 @@ class DuckEngine:
         from mbcpath.engine.core import plan_for
 
         self.compiled = compile_sql(plan_for(kb, as_of))
-        self.d_sql, self.c_sql, self.answer_sql = render(self.compiled, "duckdb")
+        r = render(self.compiled, "duckdb")
+        self.d_sql, self.c_sql, self.answer_sql = r.d_sql, r.c_sql, r.answer_sql
         self.con = duckdb.connect()
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")

@@ -505,7 +505,7 @@ def _dynamic_row(opt: _Option, dp: str, ci: int, uid: int, keys: _Keys) -> tuple
     dyn.evaluated = [(d, opt.drugs.cont(d)) for d in universe]
     for k, g in enumerate(opt.plan.regimen_gates, start=1):
         dyn.step(g, k)
-    when = all_of([f"s{uid}_ok", f"(len({col('current_drugs')}) > 0)"])
+    when = all_of([f"s{uid}_ok", f"(array_length({col('current_drugs')}) > 0)"])
     st = _State(dyn.comps(), [dyn.blk], dyn.recs)
     st.evaluated = dyn.evaluated
     recs = opt.records(st, "x_ok")
@@ -525,11 +525,18 @@ class CohortSql:
     and ``d``)."""
 
     d_sql: str
-    c_sql: str
+    c_steps: tuple[tuple[str, str], ...]  # (view, SELECT): the dynamic option's steps, each over the one before
+    c_rows: tuple[str, ...]  # one SELECT per candidate option, over d or the last step
     answer_sql: str
     stop_keys: tuple[str, ...]
     warn_keys: tuple[str, ...]
     facts: tuple[str, ...]
+
+    @property
+    def c_sql(self) -> str:
+        """Table ``c`` as one statement (the steps as CTEs, the rows as a UNION ALL)."""
+        with_ = ("WITH " + ",\n".join(f"{n} AS ({q})" for n, q in self.c_steps) + "\n") if self.c_steps else ""
+        return with_ + "\nUNION ALL\n".join(self.c_rows)
 
 
 def _universe(plan: Plan) -> list[str]:
@@ -567,9 +574,8 @@ def compile_sql(plan: Plan, facts_table: str = "facts") -> CohortSql:
     for select, rrecs in rows:
         extra = ", ".join(f"{rrecs.get(k, 'FALSE')} AS k{j}" for j, k in enumerate(all_keys))
         union.append(select.replace(" FROM ", f", {extra} FROM ", 1) if extra else select)
-    with_ = ("WITH " + ",\n".join(f"{name} AS ({sql})" for name, sql in ctes) + "\n") if ctes else ""
-    c_sql = with_ + "\nUNION ALL\n".join(union)
-    return CohortSql(d_sql, c_sql, _final(all_keys), tuple(keys.stop), tuple(keys.warn), tuple(fact_columns()))
+    return CohortSql(d_sql, tuple(ctes), tuple(union), _final(all_keys), tuple(keys.stop), tuple(keys.warn),
+                     tuple(fact_columns()))
 
 
 _ORDER = "k_free, k_avoid, k_cat, k_unk, k_prio, rule_id"
@@ -601,8 +607,19 @@ FROM d LEFT JOIN opt_l ON opt_l.pid = d.pid LEFT JOIN ex_l ON ex_l.pid = d.pid L
 ORDER BY d.pid"""
 
 
-def render(compiled: CohortSql, dialect: str = "duckdb") -> tuple[str, str, str]:
-    """The three statements in ``dialect`` (``duckdb``, or ``spark`` through sqlglot plus :data:`_AGG`)."""
+@dataclass(frozen=True)
+class Rendered:
+    """The compiled plan's statements in one dialect."""
+
+    d_sql: str
+    c_steps: tuple[tuple[str, str], ...]
+    c_rows: tuple[str, ...]
+    c_sql: str
+    answer_sql: str
+
+
+def render(compiled: CohortSql, dialect: str = "duckdb") -> Rendered:
+    """The statements in ``dialect`` (``duckdb``, or ``spark`` through sqlglot plus :data:`_AGG`)."""
     agg = _AGG[dialect]
     keys = sorted(set(compiled.stop_keys) | set(compiled.warn_keys))
 
@@ -611,13 +628,15 @@ def render(compiled: CohortSql, dialect: str = "duckdb") -> tuple[str, str, str]
                  if k in which]
         return agg["compact"].format(items=", ".join(items)) if items else agg["empty"]
 
-    stmts = [compiled.d_sql, compiled.c_sql, compiled.answer_sql]
-    if dialect != "duckdb":
-        stmts = [_transpile(x, dialect) for x in stmts]
-    final = stmts[2].replace("{ordered:regimen_id:pos}", agg["ordered"].format(value="regimen_id", pos="pos"))
+    def tr(sql: str) -> str:
+        return sql if dialect == "duckdb" else _transpile(sql, dialect)
+
+    final = tr(compiled.answer_sql).replace("{ordered:regimen_id:pos}",
+                                            agg["ordered"].format(value="regimen_id", pos="pos"))
     final = final.replace("{empty}", agg["empty"])
     final = final.replace("{stops}", listed(compiled.stop_keys)).replace("{warnings}", listed(compiled.warn_keys))
-    return stmts[0], stmts[1], final
+    return Rendered(tr(compiled.d_sql), tuple((n, tr(q)) for n, q in compiled.c_steps),
+                    tuple(tr(q) for q in compiled.c_rows), tr(compiled.c_sql) if dialect == "duckdb" else "", final)
 
 
 def _transpile(sql: str, dialect: str) -> str:

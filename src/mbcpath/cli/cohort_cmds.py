@@ -102,3 +102,54 @@ def run(
         counts = run_cohort(input_file, out, engine=engine, rejects=rejects,  # type: ignore[arg-type]
                             batch_size=batch_size, as_of=day, progress=advance)
     sys.stderr.write(f"{counts.line()}; answers in {out}" + (f"; rejects in {rejects}" if rejects else "") + "\n")
+
+
+@cohort_app.command("audit")
+def audit_cmd(
+    input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="cohort file with decision_date and given drugs")],
+    as_of_record_date: Annotated[bool, typer.Option(
+        "--as-of-record-date/--current-kb",
+        help="judge each decision against the KB as known on its decision date (default), or the current KB")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="print the counts as JSON")] = False,
+) -> None:
+    """Concordance of what was given with the options known at the time: rank 1 / another option / not offered /
+    despite a safety stop, by decision point, year and regimen, with override reasons."""
+    from mbcpath.analytics.audit import audit
+    from mbcpath.analytics.records import read_records
+
+    if not input_file.is_file():
+        raise fail(f"INPUT = {str(input_file)!r}: no such file")
+    with exit_on_error(), progress_bar("auditing", None) as advance:
+        report = audit(read_records(input_file), as_of_record_date=as_of_record_date, progress=advance)
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_json(), indent=2) + "\n")
+        return
+    _print_audit(report)
+
+
+def _print_audit(report: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from mbcpath.analytics.audit import CLASSES
+
+    console = Console()
+    console.print(f"judged {len(report.judged)}, not judged (no decision date or given drugs) {report.not_judged}, "
+                  f"rejected {report.rejected}")
+    for by, title in (("decision_point", "by decision point"), ("year", "by year"), ("regimen", "by regimen")):
+        table = Table(title=f"Concordance {title}")
+        table.add_column(by)
+        for c in CLASSES:
+            table.add_column(c, justify="right")
+        for key, counts in report.table(by).items():
+            table.add_row(str(key), *(str(counts.get(c, 0)) for c in CLASSES))
+        console.print(table)
+    reasons = report.override_reasons()
+    if reasons:
+        table = Table(title="Override reasons")
+        for c in ("class", "reason", "count"):
+            table.add_column(c)
+        for verdict, counts in reasons.items():
+            for reason, n in counts.most_common():
+                table.add_row(verdict, reason, str(n))
+        console.print(table)

@@ -1,5 +1,7 @@
-"""Every KB condition compiled with ``Condition.to_sql()`` gives, in DuckDB, exactly the Python evaluator's
-true / false / NULL over the derived facts of ~200 generated patients (plus crafted edge cases)."""
+"""Every KB condition compiled with ``Condition.to_sql()`` gives, over the cohort fact table of
+:mod:`mbcpath.analytics.duck` (facts from ``derive_facts``, typed by ``sqlplan.fact_columns``), exactly the
+Python evaluator's true / false / NULL for ~200 generated patients plus crafted edge cases (formerly
+tests/engine/test_sql.py, which had its own runner)."""
 
 from __future__ import annotations
 
@@ -8,20 +10,16 @@ from typing import Any
 import duckdb
 import pytest
 
-from mbcpath.domain.validation import parse_patient
-from mbcpath.facts.catalog import FACT_TYPES
+from engine._patients import crafted_pool
+from mbcpath.analytics.duck import facts_frame, load_facts
+from mbcpath.analytics.records import Accepted, check_line
+from mbcpath.analytics.sqlplan import col
 from mbcpath.facts.derive import derive_facts
 from mbcpath.rules.conditions import compile_condition
 from strategies import random_patients
 
-from ._patients import crafted_pool
 
-_SQL_TYPE = {"bool": "BOOLEAN", "number": "DOUBLE", "enum": "VARCHAR", "set": "VARCHAR[]"}
-
-
-def kb_conditions(kb: Any) -> dict[str, str]:
-    """Every condition text in the KB, keyed by where it sits."""
-    out: dict[str, str] = {}
+def _option_conditions(kb: Any, out: dict[str, str]) -> None:
     for d in kb.decisions.values():
         for o in d.options:
             for c in o.requires:
@@ -30,47 +28,37 @@ def kb_conditions(kb: Any) -> dict[str, str]:
                 out[f"{o.id}/criteria/{c.id}"] = c.condition
             for a in o.adjustments:
                 out[f"{o.id}/adjustment/{a.id}"] = a.when
-    for g in kb.safety.gates:
-        if g.when is not None:
-            out[f"gate/{g.id}"] = g.when
-    for n in kb.notes.conflicts:
-        out[f"conflict/{n.id}"] = n.when
-    for m in kb.notes.missing_data:
-        if m.when is not None:
-            out[f"missing/{m.fact}"] = m.when
-    for t in kb.trials.values():
-        for e in t.eligibility:
-            if e.condition is not None:
-                out[f"trial/{t.id}/{e.id}"] = e.condition
+
+
+def kb_conditions(kb: Any) -> dict[str, str]:
+    """Every condition text in the KB, keyed by where it sits."""
+    out: dict[str, str] = {}
+    _option_conditions(kb, out)
+    out.update({f"gate/{g.id}": g.when for g in kb.safety.gates if g.when is not None})
+    out.update({f"conflict/{n.id}": n.when for n in kb.notes.conflicts})
+    out.update({f"missing/{m.fact}": m.when for m in kb.notes.missing_data if m.when is not None})
+    out.update({f"trial/{t.id}/{e.id}": e.condition for t in kb.trials.values() for e in t.eligibility
+                if e.condition is not None})
     return out
 
 
-def _cell(kind: str, v: Any) -> Any:
-    if v is None:
-        return None
-    if kind == "set":
-        return sorted(v)
-    if kind == "number":
-        return float(v)
-    return v
-
-
 @pytest.fixture(scope="module")
-def fact_rows():
+def batch() -> list[Accepted]:
     raws = random_patients(200, seed=9090) + crafted_pool()
-    return [derive_facts(parse_patient(r)).values for r in raws]
+    items = [check_line(i, r) for i, r in enumerate(raws)]
+    assert all(isinstance(a, Accepted) for a in items)
+    return items  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="module")
-def facts_db(fact_rows):
-    names = sorted(FACT_TYPES)
+def fact_rows(batch):
+    return {a.line: derive_facts(a.record.patient).values for a in batch}
+
+
+@pytest.fixture(scope="module")
+def facts_db(batch):
     con = duckdb.connect()
-    cols = ", ".join(f'"{n}" {_SQL_TYPE[FACT_TYPES[n].kind]}' for n in names)
-    con.execute(f"CREATE TABLE facts (row_id INTEGER, {cols})")
-    con.executemany(
-        f"INSERT INTO facts VALUES (?, {', '.join('?' for _ in names)})",
-        [[i, *(_cell(FACT_TYPES[n].kind, f.get(n)) for n in names)] for i, f in enumerate(fact_rows)],
-    )
+    load_facts(con, facts_frame(batch))
     yield con
     con.close()
 
@@ -87,9 +75,9 @@ def test_fact_table_round_trips(facts_db, fact_rows):
     """The DuckDB fact table holds the derived values (sets as lists, unknown as NULL) for every patient."""
     n = facts_db.execute("SELECT count(*) FROM facts").fetchone()[0]
     assert n == len(fact_rows) >= 200
-    got = facts_db.execute("SELECT progressed_on, tfi_months FROM facts ORDER BY row_id").fetchall()
-    assert [(sorted(r["progressed_on"]), r["tfi_months"]) for r in fact_rows] == [
-        (list(a), b) for a, b in got]
+    got = facts_db.execute("SELECT pid, progressed_on, tfi_months FROM facts ORDER BY pid").fetchall()
+    assert [(sorted(fact_rows[pid]["progressed_on"]), fact_rows[pid]["tfi_months"]) for pid, _, _ in got] == [
+        (list(a), b) for _, a, b in got]
     nulls = facts_db.execute("SELECT count(*) FROM facts WHERE lvef_percent IS NULL").fetchone()[0]
     assert nulls > 0
 
@@ -99,8 +87,8 @@ def test_every_kb_condition_gives_the_same_three_valued_answer_in_sql(kb, facts_
     conds = kb_conditions(kb)
     keys = sorted(conds)
     compiled = {k: compile_condition(conds[k]) for k in keys}
-    select = ", ".join(f"{compiled[k].to_sql(lambda n: chr(34) + n + chr(34))} AS c{i}" for i, k in enumerate(keys))
-    rows = facts_db.execute(f"SELECT row_id, {select} FROM facts ORDER BY row_id").fetchall()
+    select = ", ".join(f"{compiled[k].to_sql(col)} AS c{i}" for i, k in enumerate(keys))
+    rows = facts_db.execute(f"SELECT pid, {select} FROM facts ORDER BY pid").fetchall()
     mismatches = []
     outcomes: dict[str, set] = {k: set() for k in keys}
     for row in rows:
