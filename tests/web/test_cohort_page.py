@@ -74,3 +74,18 @@ def test_records_beyond_the_cap_are_counted_not_read(make_client):
     r = c.post("/cohort", data={"sample": "200", "seed": "1"})
     assert r.status_code == 200
     assert 'data-testid="cohort-records">50<' in r.text and "150 beyond the limit of 50 not read" in r.text
+
+
+def test_concordance_table_is_the_audit_of_the_first_records(make_client):
+    from mbcpath.analytics.audit import audit
+
+    c = make_client(cohort_audit_records=60)
+    r = c.post("/cohort", data={"sample": "200", "seed": "3"})
+    assert r.status_code == 200
+    rep = audit([check_line(i + 1, obj) for i, obj in enumerate(synth_records(60, 3))], load_kb())
+    table = r.text.split('data-testid="concordance-by-dp"', 1)[1].split("</table>", 1)[0]
+    assert "of the first 60 records judged" in r.text and f"{len(rep.judged)} of the first 60" in r.text
+    for verdict, n in rep.counts().items():
+        assert re.search(rf'data-class="{verdict}">{n}[ <]', table), (verdict, n)
+    assert 'data-testid="concordance"' not in make_client(cohort_audit_records=0).post(
+        "/cohort", data={"sample": "200", "seed": "3"}).text

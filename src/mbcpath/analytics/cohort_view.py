@@ -1,4 +1,5 @@
-"""What the cohort web page shows: the decision-point mix, the rank-1 options, and the real-world survival.
+"""What the cohort web page shows: the decision-point mix, the rank-1 options, the concordance audit and the
+real-world survival.
 
 Everything is computed in memory from the records of one request and returned; nothing is stored. The
 number of records is capped (``max_records``) so one page stays within the server's time budget; the
@@ -38,6 +39,34 @@ class RejectLine(_Out):
     rule: str
 
 
+class Concordance(_Out):
+    """The audit (:mod:`mbcpath.analytics.audit`) of the first records: what was given, judged against the
+    evidence known on each record's decision date."""
+
+    considered: int = Field(..., description="records audited (the first ones, up to the page's limit)")
+    judged: int
+    not_judged: int = Field(..., description="records without a decision date or the drugs given")
+    classes: list[str]
+    counts: list[Share] = Field(default_factory=list)
+    by_decision_point: dict[str, dict[str, int]] = Field(default_factory=dict)
+    by_regimen: dict[str, dict[str, int]] = Field(default_factory=dict, description="the most frequent regimens")
+    override_reasons: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+
+def _concordance(accepted: list[Any], kb: Any, limit: int) -> Concordance:
+    from mbcpath.analytics.audit import CLASSES, audit
+
+    rep = audit(accepted[:limit], kb)
+    counts = rep.counts()
+    by_reg = rep.table("regimen")
+    top = sorted(by_reg, key=lambda k: (-sum(by_reg[k].values()), str(k)))[:10]
+    return Concordance(considered=min(limit, len(accepted)), judged=len(rep.judged), not_judged=rep.not_judged,
+                       classes=list(CLASSES), counts=_shares(counts, len(rep.judged)),
+                       by_decision_point={str(k): dict(v) for k, v in rep.table("decision_point").items()},
+                       by_regimen={str(k): dict(by_reg[k]) for k in top},
+                       override_reasons={k: dict(v) for k, v in rep.override_reasons().items()})
+
+
 class CohortView(_Out):
     """The page's numbers for one cohort."""
 
@@ -49,6 +78,7 @@ class CohortView(_Out):
     decision_points: list[Share] = Field(default_factory=list)
     rank1: dict[str, list[Share]] = Field(default_factory=dict, description="decision point -> rank-1 options")
     survival: RwSurvival | None = None
+    concordance: Concordance | None = None
 
 
 def _shares(c: Counter[str], total: int, top: int | None = None) -> list[Share]:
@@ -64,9 +94,12 @@ def _decision(rec: Any) -> tuple[str, str]:
 
 
 def cohort_view(items: Iterable[Any], kb: Any, *, by: str = "regimen", max_records: int = 2000,
-                max_rejects: int = 20, engine: Any = None) -> CohortView:
+                max_rejects: int = 20, audit_records: int = 300, engine: Any = None) -> CohortView:
     """Answer each accepted record with the per-patient engine and summarise; ``items`` are the reader's
-    :class:`~mbcpath.analytics.records.Accepted` / :class:`~mbcpath.analytics.records.Rejected`."""
+    :class:`~mbcpath.analytics.records.Accepted` / :class:`~mbcpath.analytics.records.Rejected`.
+
+    The concordance audit answers each record again with the KB as of its own decision date (the costly
+    part), so it covers the first ``audit_records`` accepted records (0: no audit)."""
     from mbcpath.analytics.records import Accepted
 
     if engine is None:
@@ -75,6 +108,7 @@ def cohort_view(items: Iterable[Any], kb: Any, *, by: str = "regimen", max_recor
         engine = recommend
     view = CohortView()
     kept: list[Any] = []
+    accepted: list[Any] = []
     dps: dict[int, str] = {}
     mix: Counter[str] = Counter()
     rank1: dict[str, Counter[str]] = {}
@@ -89,6 +123,7 @@ def cohort_view(items: Iterable[Any], kb: Any, *, by: str = "regimen", max_recor
                                                rule=item.rule))
             continue
         view.records += 1
+        accepted.append(item)
         try:
             dp, first = _decision(engine(item.record.patient, kb))
         except MbcpathError:
@@ -101,6 +136,8 @@ def cohort_view(items: Iterable[Any], kb: Any, *, by: str = "regimen", max_recor
     answered = sum(mix.values())
     view.decision_points = _shares(mix, answered)
     view.rank1 = {dp: _shares(c, mix[dp], 8) for dp, c in sorted(rank1.items(), key=lambda kv: -mix[kv[0]])}
+    if accepted and audit_records > 0:
+        view.concordance = _concordance(accepted, kb, audit_records)
     if kept:
         view.survival = rw_survival(kept, kb, by, rejected=view.rejected,
                                     decision_point_of=lambda p: dps.get(id(p)))

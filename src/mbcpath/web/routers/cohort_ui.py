@@ -2,7 +2,8 @@
 
 ``GET /cohort`` shows the form; ``POST /cohort`` (multipart) reads the upload into a temporary folder that is
 deleted before the answer leaves, answers every record with the per-patient engine, and shows the
-decision-point mix, the rank-1 options per decision point and the real-world survival charts. Nothing is
+decision-point mix, the rank-1 options per decision point, the concordance audit (what was given, judged as of
+each record's decision date, :mod:`mbcpath.analytics.audit`) and the real-world survival charts. Nothing is
 stored beyond the request. The upload is bounded by the app's body limit (``max_body_bytes``: larger files get
 413) and the records read by ``cohort_max_records``; the work runs off the event loop within the request's
 time budget.
@@ -35,7 +36,7 @@ def _sample_items(n: int, seed: int) -> list[Any]:
     return [check_line(i + 1, obj) for i, obj in enumerate(synth_records(n, seed))]
 
 
-def _upload_view(data: bytes, name: str, kb: Any, by: str, cap: int) -> Any:
+def _upload_view(data: bytes, name: str, kb: Any, by: str, cap: int, audited: int) -> Any:
     from mbcpath.analytics.cohort_view import cohort_view
     from mbcpath.analytics.records import read_records
 
@@ -43,13 +44,13 @@ def _upload_view(data: bytes, name: str, kb: Any, by: str, cap: int) -> Any:
     with tempfile.TemporaryDirectory(prefix="mbcpath-cohort-") as tmp:
         path = Path(tmp) / f"upload{suffix if suffix in SUFFIXES else '.jsonl'}"
         path.write_bytes(data)
-        return cohort_view(read_records(path), kb, by=by, max_records=cap)
+        return cohort_view(read_records(path), kb, by=by, max_records=cap, audit_records=audited)
 
 
-def _sample_view(n: int, seed: int, kb: Any, by: str, cap: int) -> Any:
+def _sample_view(n: int, seed: int, kb: Any, by: str, cap: int, audited: int) -> Any:
     from mbcpath.analytics.cohort_view import cohort_view
 
-    return cohort_view(_sample_items(n, seed), kb, by=by, max_records=cap)
+    return cohort_view(_sample_items(n, seed), kb, by=by, max_records=cap, audit_records=audited)
 
 
 def _charts(view: Any) -> list[dict[str, Any]]:
@@ -108,10 +109,12 @@ async def cohort_run(request: Request, templates: TemplatesDep, settings: Settin
             if not data.strip():
                 return _page(request, templates, {**ctx, "error": f"file = {name!r}: the file is empty"}, 400)
             ctx["source"] = f"uploaded file {name} ({len(data):,} bytes)"
-            view = await offload.run_thread(_upload_view, data, name, kb, by, settings.cohort_max_records)
+            view = await offload.run_thread(_upload_view, data, name, kb, by, settings.cohort_max_records,
+                                            settings.cohort_audit_records)
         else:
             ctx["source"] = f"synthetic sample: {sample} patients, seed {seed}"
-            view = await offload.run_thread(_sample_view, sample, seed, kb, by, settings.cohort_max_records)
+            view = await offload.run_thread(_sample_view, sample, seed, kb, by, settings.cohort_max_records,
+                                            settings.cohort_audit_records)
     except MbcpathError as err:
         return _page(request, templates, {**ctx, "error": str(err)}, 400)
     return _page(request, templates, {**ctx, "view": view, "charts": _charts(view)})
