@@ -184,8 +184,11 @@ def kb_diff(
     from_spec: Annotated[str, typer.Argument(metavar="FROM", help="date YYYY-MM-DD, release id or git revision")],
     to_spec: Annotated[str, typer.Argument(metavar="TO", help="date YYYY-MM-DD, release id or git revision")],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
-    patients: Annotated[Path | None, typer.Option("--patients", help="folder of patient JSON files: whose answer "
-                                                  "changes between the two, and how")] = None,
+    patients: Annotated[Path | None, typer.Option("--patients", help="folder of patient JSON files, or a cohort "
+                                                  "file (JSON Lines, Parquet, FHIR ndjson): whose answer changes "
+                                                  "between the two, and how")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="with a cohort file: the runner's engine (duckdb, python "
+                                                         "or spark)")] = "duckdb",
 ) -> None:
     """What changed in the KB between two dates, releases or git revisions (and, with --patients, whose
     recommendation changes: options gained, lost or re-ranked)."""
@@ -196,6 +199,9 @@ def kb_diff(
         diff = diff_kb(old, new)
     except KnowledgeBaseError as err:
         raise fail(f"error: {err}", 2) from None
+    if patients is not None and patients.is_file():
+        _cohort_diff(diff, patients, (old, new), (from_spec, to_spec), fmt, engine)
+        return
     changes = _patient_changes(patients, old, new) if patients is not None else None
     if fmt is OutputFormat.json:
         _write_json({**diff.to_dict(), **({"patients": changes} if changes is not None else {})})
@@ -206,6 +212,32 @@ def kb_diff(
     sys.stdout.write("\n".join(lines) + "\n")
 
 
+def _cohort_diff(diff: KbDiff, cohort: Path, kbs: tuple[Any, Any], specs: tuple[str, str], fmt: OutputFormat,
+                 engine: str) -> None:
+    """``--patients COHORT``: every record answered under both KBs by the cohort runner's engine, summarised
+    (counts, top changes, examples)."""
+    from mbcpath.analytics.records import read_records
+    from mbcpath.analytics.release_impact import impact_lines, release_impact_runner
+    from mbcpath.analytics.runner import ENGINES
+    from mbcpath.cli.cohort_views_cmds import record_progress
+    from mbcpath.errors import InputError
+
+    if engine not in ENGINES:
+        raise fail(f"--engine = {engine!r}: must be one of {', '.join(ENGINES)}")
+    try:
+        with record_progress("release impact") as tick:
+            impact = release_impact_runner(read_records(cohort), *kbs, engine=engine, progress=tick)
+    except InputError as err:
+        raise fail(err.one_line()) from None
+    # a date's view keeps its release id: name the side as it was asked for too
+    impact.from_release, impact.to_release = (r if r == spec else f"{r} ({spec})" for r, spec in
+                                              zip((diff.from_release, diff.to_release), specs, strict=True))
+    if fmt is OutputFormat.json:
+        _write_json({**diff.to_dict(), "cohort": impact.model_dump(mode="json")})
+        return
+    sys.stdout.write("\n".join(_diff_lines(diff) + impact_lines(impact)) + "\n")
+
+
 def _patient_changes(folder: Path, old: Any, new: Any) -> list[dict[str, Any]]:
     """For each patient file of ``folder``: the ranked regimens under ``old`` and ``new`` and what moved."""
     from mbcpath.cli.common import read_patient_file
@@ -213,7 +245,7 @@ def _patient_changes(folder: Path, old: Any, new: Any) -> list[dict[str, Any]]:
     from mbcpath.errors import InputError
 
     if not folder.is_dir():
-        raise fail(f"--patients = {str(folder)!r}: not a folder")
+        raise fail(f"--patients = {str(folder)!r}: neither a folder nor a cohort file")
     out = []
     for f in sorted(folder.glob("*.json")):
         try:

@@ -138,6 +138,9 @@ def _register_optional() -> None:
     from mbcpath.cli.fhir_cmds import register as register_fhir
 
     register_fhir(app)
+    from mbcpath.cli.cohort_views_cmds import register as register_cohort_views
+
+    register_cohort_views(app)
     try:
         from mbcpath.cli.survival_cmds import register
     except ImportError:

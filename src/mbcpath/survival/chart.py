@@ -47,7 +47,7 @@ class Series(_Out):
     label: str
     option_rank: int | None
     colour: str
-    role: Literal["reference", "randomised", "anchored", "unanchored"]
+    role: Literal["reference", "randomised", "anchored", "unanchored", "real_world", "trial"]
     solid: Line | None = Field(None, description="within the trial's follow-up")
     dashed: Line | None = Field(None, description="beyond follow-up: extrapolated")
     band: Band | None = None
@@ -65,7 +65,7 @@ class Marker(_Out):
 class Chart(_Out):
     id: str
     endpoint: str
-    kind: Literal["randomised", "anchored", "unanchored"]
+    kind: Literal["randomised", "anchored", "unanchored", "real_world"]
     title: str
     subtitle: str
     x_label: str = "Months from the start of treatment"
@@ -189,11 +189,13 @@ def _legend(chart: Chart) -> list[str]:
     for i, s in enumerate(chart.series):
         y = _H + 8 + i * _LEGEND_ROW
         x = _M["l"]
-        note = "" if s.band is not None else f" ({NO_CI})"
+        # a real-world or trial series says itself whether it has a band (see mbcpath.analytics.rw_chart)
+        note = "" if s.band is not None or s.role in ("real_world", "trial") else f" ({NO_CI})"
         out.append(f'<line x1="{x}" x2="{x + 18}" y1="{y - 4}" y2="{y - 4}" stroke="{s.colour}" stroke-width="3"/>')
         out.append(f'<line x1="{x + 22}" x2="{x + 36}" y1="{y - 4}" y2="{y - 4}" stroke="{s.colour}" stroke-width="2" '
                    'stroke-dasharray="4 3"/>')
-        out.append(f'<text x="{x + 42}" y="{y}" font-size="11">{escape(s.label + note)} · {escape(s.role)}</text>')
+        out.append(f'<text x="{x + 42}" y="{y}" font-size="11">{escape(s.label + note)} · '
+                   f'{escape(s.role.replace("_", " "))}</text>')
     return out
 
 

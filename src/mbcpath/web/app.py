@@ -42,6 +42,7 @@ from mbcpath.web.offload import Offloader
 from mbcpath.web.ratelimit import RateLimitMiddleware
 from mbcpath.web.routers import (
     cds_hooks,
+    cohort_ui,
     docs,
     health,
     kb,
@@ -209,7 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             headers={"cache-control": "public, max-age=86400"})
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (pages, patient_ui, trials_ui, nma):
+    for module in (pages, patient_ui, trials_ui, nma, cohort_ui):
         app.include_router(module.router, include_in_schema=False)
     if settings.docs:
         app.include_router(docs.router, include_in_schema=False)

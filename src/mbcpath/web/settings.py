@@ -37,6 +37,10 @@ class Settings(BaseModel):
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=16, description="uvicorn worker processes (each holds its own KB copy)")
     max_body_bytes: int = Field(256 * 1024, ge=1024, description="larger request bodies get 413")
+    cohort_max_records: int = Field(2000, ge=1, le=1_000_000,
+                                    description="records the cohort page reads from one upload or sample")
+    cohort_audit_records: int = Field(300, ge=0, le=100_000,
+                                      description="records the cohort page audits (each answered as of its date)")
     cors_origins: tuple[str, ...] = Field((), description="CORS allow-list; empty = CORS off")
     access_log: bool = Field(False, description="uvicorn access log (method, path, status; never bodies)")
     kb_path: Path | None = Field(None, description="knowledge base folder; default: mbcpath.kb.default_kb_path()")
