@@ -28,9 +28,14 @@ from mbcpath.kb.loader import KnowledgeBase, load_kb
 
 
 def plan_for(kb: KnowledgeBase, as_of: dt.date | None = None) -> Plan:
-    """The compiled plan of ``kb`` (or of its view as of a date), compiled once and kept with the KB object."""
+    """The compiled plan of ``kb`` (or of its view as of a date), compiled once and kept with the KB object.
+
+    The view of a date depends only on which ``known_since`` dates it has passed, so every day between two
+    of them shares one plan (a cohort audit over many decision dates compiles a handful of plans, not one a day).
+    """
     plans: dict[dt.date | None, Plan] = kb.__dict__.setdefault("_plans", {})
-    plan = plans.get(as_of)
+    key = None if as_of is None else _last_change(kb, as_of)
+    plan = plans.get(key)
     if plan is None:
         if as_of is None:
             plan = compile_plan(kb)
@@ -38,8 +43,21 @@ def plan_for(kb: KnowledgeBase, as_of: dt.date | None = None) -> Plan:
             from mbcpath.kb.history import kb_as_of
 
             plan = compile_plan(kb_as_of(kb, as_of))
-        plans[as_of] = plan
+        plans[key] = plan
     return plan
+
+
+def _last_change(kb: KnowledgeBase, day: dt.date) -> dt.date:
+    """The latest date on or before ``day`` at which the KB's as-of view changes (``date.min`` if none)."""
+    from bisect import bisect_right
+
+    changes: list[dt.date] | None = kb.__dict__.get("_change_dates")
+    if changes is None:
+        from mbcpath.kb.history import change_dates
+
+        changes = kb.__dict__["_change_dates"] = change_dates(kb)
+    i = bisect_right(changes, day)
+    return changes[i - 1] if i else dt.date.min
 
 
 def recommend(patient: Patient, kb: KnowledgeBase | None = None, *, as_of: dt.date | None = None) -> Recommendation:

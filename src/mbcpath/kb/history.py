@@ -56,6 +56,19 @@ def _guideline_as_of(g: GuidelineSource, day: dt.date) -> GuidelineSource | None
     return g.model_copy(update={"statements": kept}) if kept else None
 
 
+def change_dates(kb: KnowledgeBase) -> list[dt.date]:
+    """Every ``known_since`` date that :func:`kb_as_of` compares against, sorted: between two of them the view
+    of the KB is the same."""
+    objs: list[Any] = []
+    for t in kb.trials.values():
+        objs += [t, *t.endpoints, *t.toxicities, *t.regulatory, *t.publications]
+    for g in kb.guidelines.values():
+        objs += g.statements
+    for d in kb.decisions.values():
+        objs += d.options
+    return sorted({o.known_since for o in objs if getattr(o, "known_since", None) is not None})
+
+
 def kb_as_of(kb: KnowledgeBase, day: dt.date) -> KnowledgeBase:
     """The KB reduced to what had become public by ``day`` (see the module docstring)."""
     trials = {k: t2 for k, t in kb.trials.items() if (t2 := _trial_as_of(t, day)) is not None}
