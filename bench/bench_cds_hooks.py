@@ -119,7 +119,7 @@ def main() -> int:
         proc = subprocess.Popen([sys.executable, "-c", "from mbcpath.web import serve; serve()"], env=env, cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            wait_ready(base, proc)
+            wait_ready(port, proc)
             path = "/cds-services/mbcpath-patient-view"
             pool = bodies()
             toks = tokens(args.requests, base + path)
