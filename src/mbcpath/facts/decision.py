@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mbcpath.domain.drugs import DRUG_CLASSES, DrugClass
+from mbcpath.domain.drugs import DRUG_CLASSES, ENDOCRINE_CLASSES, DrugClass
 from mbcpath.domain.patient import Patient, Phase, RequestedDecisionPoint, StopReason
 from mbcpath.facts.history import Lines
 
@@ -87,8 +87,7 @@ def _same_line(k: int, offset: int, lines: Lines) -> Decision:
 
 
 #: classes that do not make a metastatic line a HER2-directed (or chemotherapy) line
-_NON_HER2_CLASSES = frozenset({DrugClass.AROMATASE_INHIBITOR, DrugClass.SERD, DrugClass.SERM, DrugClass.OFS,
-                               DrugClass.CDK46_INHIBITOR, DrugClass.MTOR_INHIBITOR})
+_NON_HER2_CLASSES = ENDOCRINE_CLASSES | {DrugClass.OFS, DrugClass.CDK46_INHIBITOR, DrugClass.MTOR_INHIBITOR}
 
 
 def _endocrine_only(lines: Lines) -> bool:
@@ -136,17 +135,14 @@ def _off_treatment(lines: Lines) -> bool:
     """The latest line has ended (nothing ongoing) and did not simply complete its induction: a treatment
     holiday, or a stop for toxicity or the patient's choice. Progression now is progression after that line,
     which the contract cannot record on the line itself."""
-    latest = lines.latest
-    if not latest or any(t.ended_months_ago is None for t in latest):
-        return False
-    last = min(latest, key=lambda t: t.ended_months_ago or 0.0)
-    return not (last.phase is Phase.INDUCTION and last.stop_reason is StopReason.COMPLETED)
+    last = lines.latest_ended
+    return last is not None and not (last.phase is Phase.INDUCTION and last.stop_reason is StopReason.COMPLETED)
 
 
 def _stated_next_line(v: dict[str, Any], lines: Lines, derived: Decision) -> Decision:
     k = lines.count
     offset = 1 if v["early_relapse"] else 0
-    if derived.point == _line_name(k + 1 + offset) or (k == 0 and derived.point != "first_line"):
+    if derived.point == _line_name(k + 1 + offset):  # already a new line (progression, early relapse, ...)
         return Decision(derived.point, derived.basis, "next_line")
     if k and _off_treatment(lines):
         return Decision(_line_name(k + 1 + offset),

@@ -46,6 +46,25 @@ class Lines:
     def latest_progressed(self) -> bool:
         return any(t.stop_reason is StopReason.PROGRESSION for t in self.latest)
 
+    @property
+    def latest_ended(self) -> Treatment | None:
+        """The latest line's most recently ended treatment, when nothing of that line is ongoing (else None)."""
+        latest = self.latest
+        if not latest or any(t.ended_months_ago is None for t in latest):
+            return None
+        return min(latest, key=lambda t: t.ended_months_ago or 0.0)
+
+    @property
+    def latest_stop_unknown(self) -> bool:
+        """The latest line has ended but its most recent treatment has no stop reason.
+
+        The contract reads ``ended_months_ago`` as "not ongoing"; whether it ended in progression is unknown.
+        The answer takes the reading that never re-offers a drug that may have failed (the next line, its drugs
+        not offered again) and names the missing stop reason. An induction ends by completing.
+        """
+        last = self.latest_ended
+        return last is not None and last.stop_reason is None and last.phase is not Phase.INDUCTION
+
 
 def _has_class(drugs: list[str], classes: frozenset[DrugClass]) -> bool:
     return any(DRUG_CLASSES[d] in classes for d in drugs)
@@ -157,7 +176,7 @@ def _line_failures(lines: Lines) -> set[str]:
     failed), so it is not re-offered either. A treatment of the line stopped earlier for toxicity or by
     the patient's choice did not fail (it is a re-challenge question), nor did the drugs of a latest line
     that ended with no stop reason recorded - those are read as failed separately
-    (:func:`latest_stop_unknown`), and the answer says so.
+    (:attr:`Lines.latest_stop_unknown`), and the answer says so.
     """
     out: set[str] = set()
     for members in lines.by_line.values():
@@ -167,26 +186,12 @@ def _line_failures(lines: Lines) -> set[str]:
             at = max(ends)
             out.update(d for t in members if t.started_months_ago >= at and t.stop_reason not in _NOT_FAILED
                        for d in t.drugs)
-    if latest_stop_unknown(lines):
+    if lines.latest_stop_unknown:
         out.update(d for t in lines.latest for d in t.drugs)
     return out
 
 
 _NOT_FAILED = (StopReason.TOXICITY, StopReason.PATIENT_CHOICE)
-
-
-def latest_stop_unknown(lines: Lines) -> bool:
-    """The latest line has ended (nothing of it ongoing) but its most recent treatment has no stop reason.
-
-    The contract reads ``ended_months_ago`` as "not ongoing"; whether it ended in progression is unknown.
-    The answer takes the reading that never re-offers a drug that may have failed (the next line, its drugs
-    not offered again) and names the missing stop reason.
-    """
-    latest = lines.latest
-    if not latest or any(t.ended_months_ago is None for t in latest):
-        return False
-    last = min(latest, key=lambda t: t.ended_months_ago or 0.0)
-    return last.stop_reason is None and last.phase is not Phase.INDUCTION  # an induction ends by completing
 
 
 def exposure_facts(p: Patient, lines: Lines) -> dict[str, Any]:
@@ -218,7 +223,7 @@ def _current_drugs(lines: Lines) -> list[str]:
     A treatment stopped for toxicity or by the patient's choice is no longer received: giving its drugs
     again is a new start (the labels' rules on starting a drug apply)."""
     latest = lines.latest
-    if not latest or lines.latest_progressed or latest_stop_unknown(lines):
+    if not latest or lines.latest_progressed or lines.latest_stop_unknown:
         return []
     ongoing = [t for t in latest if t.ended_months_ago is None]
     last = min(latest, key=lambda t: t.started_months_ago)
@@ -253,5 +258,5 @@ def line_facts(lines: Lines, early_relapse: bool | None) -> dict[str, Any]:
         "induction_cycles": float(max(cycles)) if cycles else None,
         "first_line_tdxd": any("trastuzumab deruxtecan" in t.drugs for t in line1),
         "current_line": float(count) if count else None,
-        "latest_stop_unknown": latest_stop_unknown(lines),
+        "latest_stop_unknown": lines.latest_stop_unknown,
     }
