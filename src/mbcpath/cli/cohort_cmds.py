@@ -8,31 +8,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from mbcpath.cli.common import exit_on_error, fail
+from mbcpath.cli.common import exit_on_error, fail, progress_bar
 
 cohort_app = typer.Typer(help="Cohort analytics: the same plan over a whole population (DuckDB by default, Spark "
                               "at scale).", no_args_is_help=True)
 
 T = TypeVar("T")
-
-
-@contextmanager
-def progress_bar(label: str, total: int | None) -> Iterator[Any]:
-    """A Rich progress bar on stderr (a no-op display when stderr is not a terminal); yields ``advance(n)``."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=not console.is_terminal) as prog:
-        task = prog.add_task(label, total=total)
-        yield lambda n=1: prog.advance(task, n)
 
 
 def _counted(items: Iterable[T], advance: Any) -> Iterator[T]:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from mbcpath.cli.common import fail
+from mbcpath.cli.common import fail, progress_bar
 
 
 class SurvivalBy(StrEnum):
@@ -28,18 +27,6 @@ class SurvivalBy(StrEnum):
 class ViewFormat(StrEnum):
     text = "text"
     json = "json"
-
-
-@contextmanager
-def record_progress(label: str) -> Iterator[Callable[[int], None]]:
-    """A Rich progress line on stderr counting records (the total of a streamed file is not known up front)."""
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TextColumn("{task.completed:,} records"),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda n: bar.advance(task, n)
 
 
 def accepted_records(path: Path, rejects: list[Any], rejects_out: Path | None = None) -> Iterator[Any]:
@@ -110,7 +97,7 @@ def survival(
     kb = load_kb()
     refused: list[Any] = []
     try:
-        with record_progress("survival") as tick:
+        with progress_bar("survival", None) as tick:
             result = rw_survival(accepted_records(input_file, refused, rejects), kb, by.value, min_n=min_n,
                                  progress=tick)
         result.rejected = len(refused)

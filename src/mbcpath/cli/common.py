@@ -1,4 +1,4 @@
-"""Helpers shared by the CLI command modules: output formats, failing, reading a patient file."""
+"""Helpers shared by the CLI command modules: output formats, failing, reading a patient file, progress bars."""
 
 from __future__ import annotations
 
@@ -54,3 +54,16 @@ def exit_on_error() -> Iterator[None]:
         raise fail(err.one_line()) from None
     except MbcpathError as err:
         raise fail(f"error: {err}", 1) from None
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None) -> Iterator[Any]:
+    """A Rich progress bar on stderr (a no-op display when stderr is not a terminal); yields ``advance(n)``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as prog:
+        task = prog.add_task(label, total=total)
+        yield lambda n=1: prog.advance(task, n)

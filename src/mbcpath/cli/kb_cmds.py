@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mbcpath.cli.common import OutputFormat, fail
+from mbcpath.cli.common import OutputFormat, fail, progress_bar
 from mbcpath.errors import KnowledgeBaseError
 
 if TYPE_CHECKING:
@@ -219,13 +219,12 @@ def _cohort_diff(diff: KbDiff, cohort: Path, kbs: tuple[Any, Any], specs: tuple[
     from mbcpath.analytics.records import read_records
     from mbcpath.analytics.release_impact import impact_lines, release_impact_runner
     from mbcpath.analytics.runner import ENGINES
-    from mbcpath.cli.cohort_views_cmds import record_progress
     from mbcpath.errors import InputError
 
     if engine not in ENGINES:
         raise fail(f"--engine = {engine!r}: must be one of {', '.join(ENGINES)}")
     try:
-        with record_progress("release impact") as tick:
+        with progress_bar("release impact", None) as tick:
             impact = release_impact_runner(read_records(cohort), *kbs, engine=engine, progress=tick)
     except InputError as err:
         raise fail(err.one_line()) from None
